@@ -1,0 +1,103 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// CredentialsFile is what <data-dir>/admin-client.json holds: enough for the
+// CLI (or any OAuth client) to get an admin token.
+type CredentialsFile struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	TokenURL     string `json:"token_url"`
+	Audience     string `json:"audience"`
+}
+
+// Bootstrap makes sure the built-in admin API exists and that some client
+// may use it. When it has to create that client, it writes its credentials
+// to path (mode 0600) and reports created; the secret is never logged.
+func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now time.Time) (created bool, err error) {
+	api := store.API{
+		Audience: AdminAudience, Name: "gatehouse admin API",
+		Scopes:   []store.Scope{{Name: ScopeRead, Description: "read tenants, APIs, clients, keys and audit"}, {Name: ScopeWrite, Description: "change them"}},
+		TokenTTL: 15 * time.Minute, TokenFormat: store.FormatJWT, SigningAlg: "ES256", BuiltIn: true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := st.CreateAPI(ctx, api); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return false, fmt.Errorf("creating the admin API: %w", err)
+	}
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range clients {
+		if _, ok := c.Grants[AdminAudience]; ok {
+			return false, nil
+		}
+	}
+	plain := secret.New()
+	c := store.Client{
+		ID: secret.NewClientID(), Name: "bootstrap admin",
+		Grants:    map[string][]string{AdminAudience: {ScopeRead, ScopeWrite}},
+		Secrets:   []store.Secret{{ID: secret.RandomAlnum(8), Hash: secret.HashFast(plain), CreatedAt: now}},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := st.CreateClient(ctx, c); err != nil {
+		return false, fmt.Errorf("creating the bootstrap admin client: %w", err)
+	}
+	creds := CredentialsFile{ClientID: c.ID, ClientSecret: plain, TokenURL: tokenURL, Audience: AdminAudience}
+	if err := WriteCredentials(path, creds); err != nil {
+		// Without the file nobody can use the client: remove it so the next
+		// start tries again.
+		_ = st.DeleteClient(context.WithoutCancel(ctx), c.ID)
+		return false, err
+	}
+	return true, nil
+}
+
+// WriteCredentials writes creds to path with mode 0600, replacing any file.
+func WriteCredentials(path string, creds CredentialsFile) error {
+	data, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadCredentials reads an admin-client.json.
+func ReadCredentials(path string) (CredentialsFile, error) {
+	var c CredentialsFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("%s is not a credentials file: %w", path, err)
+	}
+	if c.ClientID == "" || c.ClientSecret == "" || c.TokenURL == "" {
+		return c, fmt.Errorf("%s lacks client_id, client_secret or token_url", path)
+	}
+	if c.Audience == "" {
+		c.Audience = AdminAudience
+	}
+	return c, nil
+}

@@ -1,0 +1,166 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/token"
+)
+
+// maxBody bounds an admin request body.
+const maxBody = 1 << 20
+
+// Handler is the JSON admin API under /admin/v1.
+type Handler struct {
+	Service *Service
+	Issuer  *token.Issuer
+	Keys    KeyRotator
+	Log     *slog.Logger
+}
+
+// KeyRotator lists signing keys and starts a rotation (keys.Rotator).
+type KeyRotator interface {
+	List(ctx context.Context) ([]store.SigningKey, error)
+	Rotate(ctx context.Context) ([]store.SigningKey, error)
+}
+
+// Mount adds the admin routes to mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	r, w := h.auth(ScopeRead), h.auth(ScopeWrite)
+	mux.Handle("GET /admin/v1/tenants", r(h.listTenants))
+	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
+	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
+	mux.Handle("GET /admin/v1/environments", r(h.listEnvironments))
+	mux.Handle("POST /admin/v1/environments", w(h.createEnvironment))
+	mux.Handle("GET /admin/v1/apis", r(h.listAPIs))
+	mux.Handle("POST /admin/v1/apis", w(h.createAPI))
+	mux.Handle("GET /admin/v1/apis/{audience}", r(h.getAPI))
+	mux.Handle("PATCH /admin/v1/apis/{audience}", w(h.updateAPI))
+	mux.Handle("DELETE /admin/v1/apis/{audience}", w(h.deleteAPI))
+	mux.Handle("GET /admin/v1/clients", r(h.listClients))
+	mux.Handle("POST /admin/v1/clients", w(h.createClient))
+	mux.Handle("GET /admin/v1/clients/{id}", r(h.getClient))
+	mux.Handle("PATCH /admin/v1/clients/{id}", w(h.updateClient))
+	mux.Handle("DELETE /admin/v1/clients/{id}", w(h.deleteClient))
+	mux.Handle("POST /admin/v1/clients/{id}/disable", w(h.setDisabled(true)))
+	mux.Handle("POST /admin/v1/clients/{id}/enable", w(h.setDisabled(false)))
+	mux.Handle("POST /admin/v1/clients/{id}/rotate-secret", w(h.rotateSecret))
+	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
+	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
+	mux.Handle("/admin/", h.auth(ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
+		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
+	}))
+}
+
+// handlerFunc is an admin handler that returns its error for one place to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// auth checks the bearer token (RFC 6750) for the admin audience and scope,
+// then runs next and writes any error it returns.
+func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
+	return func(next handlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			if !strings.EqualFold(scheme, "Bearer") || raw == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin"`)
+				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "A bearer token for "+AdminAudience+" is required."))
+				return
+			}
+			claims, err := h.Issuer.Verify(strings.TrimSpace(raw), AdminAudience)
+			if err == nil {
+				if c, ok := h.Service.Catalog.Client(claims.ClientID); !ok || c.Disabled {
+					err = token.ErrInvalidToken
+				}
+			}
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin", error="invalid_token"`)
+				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "The access token is not valid for the admin API."))
+				return
+			}
+			if !claims.HasScope(scope) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin", error="insufficient_scope", scope="`+scope+`"`)
+				h.write(w, r, apiError(http.StatusForbidden, "insufficient_scope", "This needs scope "+scope+"."))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			h.write(w, r, next(w, r.WithContext(withActor(r.Context(), claims.ClientID))))
+		})
+	}
+}
+
+type actorKey struct{}
+
+func withActor(ctx context.Context, clientID string) context.Context {
+	return context.WithValue(ctx, actorKey{}, clientID)
+}
+
+// Actor returns the admin client that made the request.
+func Actor(ctx context.Context) string {
+	s, _ := ctx.Value(actorKey{}).(string)
+	return s
+}
+
+// Error is an admin API error answer.
+type Error struct {
+	Status      int
+	Code        string
+	Description string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Description }
+
+func apiError(status int, code, description string) *Error {
+	return &Error{Status: status, Code: code, Description: description}
+}
+
+// write maps err to its answer: rule breaks 400, missing 404, clashes 409,
+// an unreachable store 503, anything else 500 (logged, not shown).
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
+	if err == nil {
+		return
+	}
+	var e *Error
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &tooBig):
+		e = apiError(http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+	case errors.Is(err, ErrInvalid):
+		e = apiError(http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+	case errors.Is(err, store.ErrNotFound):
+		e = apiError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, store.ErrAlreadyExists):
+		e = apiError(http.StatusConflict, "already_exists", err.Error())
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		h.Log.ErrorContext(r.Context(), "admin request failed: store unavailable", "err", err)
+		e = apiError(http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; nothing was changed. Try again.")
+	default:
+		h.Log.ErrorContext(r.Context(), "admin request failed", "err", err)
+		e = apiError(http.StatusInternalServerError, "server_error", "The server could not complete the request.")
+	}
+	oauth.WriteJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
+}
+
+// decode reads a JSON body into v, refusing unknown fields and trailing data.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return invalid("the body is not valid JSON for this request: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("the body has data after its JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+func reply(w http.ResponseWriter, status int, v any) error {
+	oauth.WriteJSON(w, status, v)
+	return nil
+}
+
+func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request) error {
+	ts, err := h.Service.Store.ListTenants(r.Context())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, ts)
+}
+
+func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, err := h.Service.CreateTenant(r.Context(), in.ID, in.Name)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, t)
+}
+
+func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
+	t, err := h.Service.Store.GetTenant(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, t)
+}
+
+func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
+	es, err := h.Service.Store.ListEnvironments(r.Context(), r.URL.Query().Get("tenant"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, es)
+}
+
+func (h *Handler) createEnvironment(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Tenant string `json:"tenant"`
+		ID     string `json:"id"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	e, err := h.Service.CreateEnvironment(r.Context(), in.Tenant, in.ID)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, e)
+}
+
+func (h *Handler) listAPIs(w http.ResponseWriter, r *http.Request) error {
+	as, err := h.Service.Store.ListAPIs(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]APIView, len(as))
+	for i, a := range as {
+		out[i] = apiView(a)
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {
+	var in APIInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a, err := h.Service.CreateAPI(r.Context(), in.api())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, apiView(a))
+}
+
+func (h *Handler) getAPI(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.Service.Store.GetAPI(r.Context(), r.PathValue("audience"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, apiView(a))
+}
+
+func (h *Handler) updateAPI(w http.ResponseWriter, r *http.Request) error {
+	var in APIInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a, err := h.Service.UpdateAPI(r.Context(), r.PathValue("audience"), in.patch())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, apiView(a))
+}
+
+func (h *Handler) deleteAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Service.DeleteAPI(r.Context(), r.PathValue("audience")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) error {
+	cs, err := h.Service.Store.ListClients(r.Context())
+	if err != nil {
+		return err
+	}
+	tenant := r.URL.Query().Get("tenant")
+	out := []ClientView{}
+	for _, c := range cs {
+		if tenant == "" || c.Tenant == tenant {
+			out = append(out, clientView(c, ""))
+		}
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
+	var in ClientInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	n := NewClient{Tenant: in.Tenant, Environment: in.Environment, ID: in.ClientID, Secret: in.ClientSecret}
+	setIf(&n.Name, in.Name)
+	setIf(&n.Grants, in.Grants)
+	setIf(&n.TokenTTL, ptrDuration(in.TokenTTL))
+	c, plain, err := h.Service.CreateClient(r.Context(), n)
+	if err != nil {
+		return err
+	}
+	if in.ClientSecret != "" {
+		plain = "" // an imported secret is the caller's already: never echo it
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return reply(w, http.StatusCreated, clientView(c, plain))
+}
+
+func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.Service.Store.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, clientView(c, ""))
+}
+
+func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name     *string              `json:"name"`
+		Grants   *map[string][]string `json:"grants"`
+		TokenTTL *Duration            `json:"token_ttl"`
+		Disabled *bool                `json:"disabled"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{
+		Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled,
+	})
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, clientView(c, ""))
+}
+
+func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Service.DeleteClient(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) setDisabled(disabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{Disabled: &disabled})
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusOK, clientView(c, ""))
+	}
+}
+
+func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		KeepOld *Duration `json:"keep_old"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	var keep time.Duration
+	if in.KeepOld != nil {
+		keep = time.Duration(*in.KeepOld)
+	}
+	c, plain, err := h.Service.RotateSecret(r.Context(), r.PathValue("id"), keep)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return reply(w, http.StatusOK, clientView(c, plain))
+}
+
+func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) error {
+	ks, err := h.Keys.List(r.Context())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, keyViews(ks))
+}
+
+func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) error {
+	ks, err := h.Keys.Rotate(r.Context())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, keyViews(ks))
+}
+
+func keyViews(ks []store.SigningKey) []KeyView {
+	out := make([]KeyView, len(ks))
+	for i, k := range ks {
+		out[i] = keyView(k)
+	}
+	return out
+}

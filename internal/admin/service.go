@@ -1,0 +1,312 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Built-in audiences and scopes.
+const (
+	AdminAudience = "urn:gatehouse:admin"
+	ScopeRead     = "admin:read"
+	ScopeWrite    = "admin:write"
+)
+
+// ErrInvalid marks a request that breaks a rule; the message says which.
+var ErrInvalid = errors.New("invalid")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Service applies admin changes to the store and the node's catalog.
+type Service struct {
+	Store   store.Store
+	Catalog *catalog.Catalog
+	Now     func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// CreateTenant adds a tenant.
+func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tenant, error) {
+	if !store.ValidSlug(id) {
+		return store.Tenant{}, invalid("tenant id %q must be 1-63 lower-case letters, digits or '-'", id)
+	}
+	if name == "" {
+		name = id
+	}
+	t := store.Tenant{ID: id, Name: name, CreatedAt: s.now()}
+	return t, s.Store.CreateTenant(ctx, t)
+}
+
+// CreateEnvironment adds an environment with a fresh public api_key.
+func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (store.Environment, error) {
+	if !store.ValidSlug(id) {
+		return store.Environment{}, invalid("environment id %q must be 1-63 lower-case letters, digits or '-'", id)
+	}
+	if _, err := s.Store.GetTenant(ctx, tenant); err != nil {
+		return store.Environment{}, err
+	}
+	e := store.Environment{Tenant: tenant, ID: id, APIKey: secret.RandomAlnum(24), CreatedAt: s.now()}
+	if err := s.Store.CreateEnvironment(ctx, e); err != nil {
+		return e, err
+	}
+	return e, s.Catalog.RefreshEnvironment(ctx, tenant, id)
+}
+
+// CreateAPI adds an API after validating it.
+func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error) {
+	if strings.HasPrefix(a.Audience, "urn:gatehouse:") {
+		return a, invalid("audiences under urn:gatehouse: are reserved")
+	}
+	if err := a.Validate(); err != nil {
+		return a, invalid("%v", err)
+	}
+	if a.Name == "" {
+		a.Name = a.Audience
+	}
+	a.BuiltIn = false
+	a.CreatedAt, a.UpdatedAt = s.now(), s.now()
+	if err := s.Store.CreateAPI(ctx, a); err != nil {
+		return a, err
+	}
+	return a, s.Catalog.RefreshAPI(ctx, a.Audience)
+}
+
+// APIPatch holds the fields an update may change; nil leaves one alone.
+type APIPatch struct {
+	Name        *string
+	Scopes      *[]store.Scope
+	TokenTTL    *time.Duration
+	TokenFormat *string
+	SigningAlg  *string
+	Service     *string
+}
+
+// UpdateAPI changes an API.
+func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (store.API, error) {
+	a, err := s.Store.UpdateAPI(ctx, audience, func(a store.API) (store.API, error) {
+		if a.BuiltIn && (p.Scopes != nil || p.Service != nil || p.TokenFormat != nil) {
+			return a, invalid("the built-in API %s can change only its name, lifetime and algorithm", a.Audience)
+		}
+		setIf(&a.Name, p.Name)
+		setIf(&a.Scopes, p.Scopes)
+		setIf(&a.TokenTTL, p.TokenTTL)
+		setIf(&a.TokenFormat, p.TokenFormat)
+		setIf(&a.SigningAlg, p.SigningAlg)
+		setIf(&a.Service, p.Service)
+		if err := a.Validate(); err != nil {
+			return a, invalid("%v", err)
+		}
+		a.UpdatedAt = s.now()
+		return a, nil
+	})
+	if err != nil {
+		return a, err
+	}
+	return a, s.Catalog.RefreshAPI(ctx, audience)
+}
+
+// DeleteAPI removes an API; grants naming it stop working.
+func (s *Service) DeleteAPI(ctx context.Context, audience string) error {
+	a, err := s.Store.GetAPI(ctx, audience)
+	if err != nil {
+		return err
+	}
+	if a.BuiltIn {
+		return invalid("the built-in API %s cannot be deleted", audience)
+	}
+	if err := s.Store.DeleteAPI(ctx, audience); err != nil {
+		return err
+	}
+	return s.Catalog.RefreshAPI(ctx, audience)
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// NewClient is what creating a client takes. ID and Secret are set only
+// when importing an existing key from another system.
+type NewClient struct {
+	Name        string
+	Tenant      string
+	Environment string
+	Grants      map[string][]string
+	TokenTTL    time.Duration
+	ID          string
+	Secret      string
+}
+
+// CreateClient adds a client and returns it with its secret in the clear:
+// the only time the secret is seen. Generated secrets get a fast hash,
+// imported ones bcrypt.
+func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, string, error) {
+	c := store.Client{
+		ID: n.ID, Name: n.Name, Tenant: n.Tenant, Environment: n.Environment,
+		Grants: n.Grants, TokenTTL: n.TokenTTL, CreatedAt: s.now(), UpdatedAt: s.now(),
+	}
+	if c.ID == "" {
+		c.ID = secret.NewClientID()
+	}
+	plain, hash := n.Secret, ""
+	if plain == "" {
+		plain = secret.New()
+		hash = secret.HashFast(plain)
+	} else {
+		if n.ID == "" {
+			return c, "", invalid("an imported secret needs its client_id")
+		}
+		if err := secret.ValidateImported(plain); err != nil {
+			return c, "", invalid("%v", err)
+		}
+		var err error
+		if hash, err = secret.HashSlow(plain); err != nil {
+			return c, "", err
+		}
+	}
+	c.Secrets = []store.Secret{{ID: secret.RandomAlnum(8), Hash: hash, CreatedAt: s.now()}}
+	if err := s.checkClient(ctx, &c); err != nil {
+		return c, "", err
+	}
+	if err := s.Store.CreateClient(ctx, c); err != nil {
+		return c, "", err
+	}
+	return c, plain, s.Catalog.RefreshClient(ctx, c.ID)
+}
+
+// checkClient validates a client and that what it names exists.
+func (s *Service) checkClient(ctx context.Context, c *store.Client) error {
+	if c.Tenant == "" {
+		return invalid("tenant is required")
+	}
+	if err := c.Validate(); err != nil {
+		return invalid("%v", err)
+	}
+	if _, err := s.Store.GetTenant(ctx, c.Tenant); err != nil {
+		return notFoundAsInvalid(err, "tenant %q does not exist", c.Tenant)
+	}
+	if c.Environment != "" {
+		if _, err := s.Store.GetEnvironment(ctx, c.Tenant, c.Environment); err != nil {
+			return notFoundAsInvalid(err, "environment %s/%s does not exist", c.Tenant, c.Environment)
+		}
+	}
+	return s.checkGrants(ctx, c.Grants)
+}
+
+func notFoundAsInvalid(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid(format, args...)
+	}
+	return err
+}
+
+// ClientPatch holds the fields an update may change; nil leaves one alone.
+type ClientPatch struct {
+	Name     *string
+	Grants   *map[string][]string
+	TokenTTL *time.Duration
+	Disabled *bool
+}
+
+// UpdateClient changes a client; a disabled client is refused from the next request on.
+func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (store.Client, error) {
+	if p.Grants != nil {
+		if err := s.checkGrants(ctx, *p.Grants); err != nil {
+			return store.Client{}, err
+		}
+	}
+	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		setIf(&c.Name, p.Name)
+		setIf(&c.Grants, p.Grants)
+		setIf(&c.TokenTTL, p.TokenTTL)
+		setIf(&c.Disabled, p.Disabled)
+		if err := c.Validate(); err != nil {
+			return c, invalid("%v", err)
+		}
+		c.UpdatedAt = s.now()
+		return c, nil
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, s.Catalog.RefreshClient(ctx, id)
+}
+
+// checkGrants checks that every granted API and scope exists.
+func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) error {
+	for aud, scopes := range grants {
+		if err := store.ValidAudience(aud); err != nil {
+			return invalid("grant: %v", err)
+		}
+		a, err := s.Store.GetAPI(ctx, aud)
+		if err != nil {
+			return notFoundAsInvalid(err, "grant names API %q, which does not exist", aud)
+		}
+		for _, sc := range scopes {
+			if !a.HasScope(sc) {
+				return invalid("grant on %s names scope %q, which the API does not define (it has: %s)", aud, sc, strings.Join(store.ScopeNames(a.Scopes), " "))
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteClient removes a client; its next token request is refused.
+func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	if err := s.Store.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	return s.Catalog.RefreshClient(ctx, id)
+}
+
+// RotateSecret adds a new generated secret. The old live secret stays valid
+// for keepOld (zero: it ends now); at most two secrets are ever live.
+func (s *Service) RotateSecret(ctx context.Context, id string, keepOld time.Duration) (store.Client, string, error) {
+	if keepOld < 0 || keepOld > 30*24*time.Hour {
+		return store.Client{}, "", invalid("keep_old must be between 0 and 720h")
+	}
+	plain := secret.New()
+	now := s.now()
+	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		var keep []store.Secret
+		for _, old := range c.Secrets {
+			if !old.Live(now) {
+				continue
+			}
+			end := now.Add(keepOld)
+			if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
+				old.ExpiresAt = &end
+			}
+			if keepOld > 0 {
+				keep = append(keep, old)
+			}
+		}
+		// Keep the newest old secret only: rotation leaves two live at most.
+		if len(keep) > store.MaxSecrets-1 {
+			keep = keep[len(keep)-(store.MaxSecrets-1):]
+		}
+		c.Secrets = append(keep, store.Secret{ID: secret.RandomAlnum(8), Hash: secret.HashFast(plain), CreatedAt: now})
+		c.UpdatedAt = now
+		return c, nil
+	})
+	if err != nil {
+		return c, "", err
+	}
+	return c, plain, s.Catalog.RefreshClient(ctx, id)
+}

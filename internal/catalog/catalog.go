@@ -1,0 +1,184 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Catalog is the in-memory view of clients, APIs and environments. Values it
+// returns are shared and must not be modified.
+type Catalog struct {
+	st store.Store
+
+	mu        sync.RWMutex
+	clients   map[string]*store.Client
+	apis      map[string]*store.API // by audience as stored (templates included)
+	templates []*store.API          // APIs whose audience has {tenant}
+	services  map[string]*store.API // by service name
+	envs      map[envKey]store.Environment
+}
+
+type envKey struct{ tenant, id string }
+
+// New returns an empty catalog over st; call Reload to fill it.
+func New(st store.Store) *Catalog {
+	return &Catalog{
+		st:       st,
+		clients:  map[string]*store.Client{},
+		apis:     map[string]*store.API{},
+		services: map[string]*store.API{},
+		envs:     map[envKey]store.Environment{},
+	}
+}
+
+// Reload replaces the whole catalog with the store's contents.
+func (c *Catalog) Reload(ctx context.Context) error {
+	clients, err := c.st.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	apis, err := c.st.ListAPIs(ctx)
+	if err != nil {
+		return err
+	}
+	envs, err := c.st.ListEnvironments(ctx, "")
+	if err != nil {
+		return err
+	}
+	cm := make(map[string]*store.Client, len(clients))
+	for i := range clients {
+		cm[clients[i].ID] = &clients[i]
+	}
+	em := make(map[envKey]store.Environment, len(envs))
+	for _, e := range envs {
+		em[envKey{e.Tenant, e.ID}] = e
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clients, c.envs = cm, em
+	c.apis = map[string]*store.API{}
+	for i := range apis {
+		c.apis[apis[i].Audience] = &apis[i]
+	}
+	c.reindexAPIs()
+	return nil
+}
+
+// reindexAPIs rebuilds the template and service indexes; c.mu is held.
+func (c *Catalog) reindexAPIs() {
+	c.templates = c.templates[:0]
+	c.services = map[string]*store.API{}
+	for _, a := range c.apis {
+		if a.IsTemplate() {
+			c.templates = append(c.templates, a)
+		}
+		if a.Service != "" {
+			c.services[a.Service] = a
+		}
+	}
+}
+
+// RefreshClient reloads one client from the store (removing it if gone).
+func (c *Catalog) RefreshClient(ctx context.Context, id string) error {
+	cl, err := c.st.GetClient(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.clients, id)
+	} else {
+		c.clients[id] = &cl
+	}
+	return nil
+}
+
+// RefreshAPI reloads one API from the store (removing it if gone).
+func (c *Catalog) RefreshAPI(ctx context.Context, audience string) error {
+	a, err := c.st.GetAPI(ctx, audience)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.apis, audience)
+	} else {
+		c.apis[audience] = &a
+	}
+	c.reindexAPIs()
+	return nil
+}
+
+// RefreshEnvironment reloads one environment from the store.
+func (c *Catalog) RefreshEnvironment(ctx context.Context, tenant, id string) error {
+	e, err := c.st.GetEnvironment(ctx, tenant, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.envs, envKey{tenant, id})
+	} else {
+		c.envs[envKey{tenant, id}] = e
+	}
+	return nil
+}
+
+// Client returns a client by id.
+func (c *Catalog) Client(id string) (*store.Client, bool) {
+	c.mu.RLock()
+	cl, ok := c.clients[id]
+	c.mu.RUnlock()
+	return cl, ok
+}
+
+// Resolve finds the API for a requested audience as seen by a client of
+// tenant: an exact audience, or a template whose {tenant} is that tenant.
+// It returns the API and the key under which grants name it (the audience
+// as stored, template included).
+func (c *Catalog) Resolve(audience, tenant string) (*store.API, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if a, ok := c.apis[audience]; ok && !a.IsTemplate() {
+		return a, true
+	}
+	if tenant == "" {
+		return nil, false
+	}
+	for _, a := range c.templates {
+		if strings.Replace(a.Audience, store.TenantPlaceholder, tenant, 1) == audience {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// Service returns the API reached at /{service}/v1/oauth2/token.
+func (c *Catalog) Service(name string) (*store.API, bool) {
+	c.mu.RLock()
+	a, ok := c.services[name]
+	c.mu.RUnlock()
+	return a, ok
+}
+
+// Environment returns one environment.
+func (c *Catalog) Environment(tenant, id string) (store.Environment, bool) {
+	c.mu.RLock()
+	e, ok := c.envs[envKey{tenant, id}]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+// Counts reports how many clients and APIs are loaded.
+func (c *Catalog) Counts() (clients, apis int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.clients), len(c.apis)
+}

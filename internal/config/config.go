@@ -1,0 +1,256 @@
+// Package config is the typed configuration of `gatehouse serve`: defaults,
+// an optional YAML file (unknown fields are an error), GATEHOUSE_*
+// environment variables, then flags, in rising precedence; Validate says in
+// plain words what is wrong.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything `gatehouse serve` reads.
+type Config struct {
+	Addr            string        `yaml:"addr"`
+	AdminAddr       string        `yaml:"admin_addr"`
+	DataDir         string        `yaml:"data_dir"`
+	DB              string        `yaml:"db"`
+	Issuer          string        `yaml:"issuer"`
+	TLSCert         string        `yaml:"tls_cert"`
+	TLSKey          string        `yaml:"tls_key"`
+	LegacyHosts     []string      `yaml:"legacy_hosts"`
+	LegacySunset    string        `yaml:"legacy_sunset"`
+	DefaultAudience string        `yaml:"default_audience"`
+	KeyRotation     time.Duration `yaml:"key_rotation"`
+	KeyPublishDelay time.Duration `yaml:"key_publish_delay"`
+	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	LogLevel        string        `yaml:"log_level"`
+	LogFormat       string        `yaml:"log_format"`
+	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
+	// never from a file or flag (those end up in shell history and repos).
+	KEK string `yaml:"-"`
+}
+
+// Default returns the settings of a development start.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./gatehouse-data",
+		KeyRotation:     720 * time.Hour,
+		KeyPublishDelay: 10 * time.Minute,
+		LogLevel:        "info",
+		LogFormat:       "json",
+	}
+}
+
+// LoadFile merges a YAML file into c.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Setting names one setting in all three sources.
+type Setting struct {
+	Flag  string
+	Env   string
+	Usage string
+}
+
+// Settings lists what flags and environment variables set; the field each
+// one sets is found by Set.
+var Settings = []Setting{
+	{"addr", "GATEHOUSE_ADDR", "public listen address"},
+	{"admin-addr", "GATEHOUSE_ADMIN_ADDR", "separate listener for /admin/v1, /console and /metrics (default: the public one)"},
+	{"data-dir", "GATEHOUSE_DATA_DIR", "data directory: SQLite database, kek, admin-client.json"},
+	{"db", "GATEHOUSE_DB", "database: postgres://... (default: SQLite in the data directory)"},
+	{"issuer", "GATEHOUSE_ISSUER", "issuer URL, used verbatim in iss and metadata (default: http://<addr>)"},
+	{"tls-cert", "GATEHOUSE_TLS_CERT", "TLS certificate file (PEM) to serve HTTPS directly"},
+	{"tls-key", "GATEHOUSE_TLS_KEY", "TLS private key file (PEM)"},
+	{"legacy-host", "GATEHOUSE_LEGACY_HOSTS", "an old issuer host name served the same endpoint, with Deprecation/Sunset headers (repeatable; env: comma-separated)"},
+	{"legacy-sunset", "GATEHOUSE_LEGACY_SUNSET", "date (YYYY-MM-DD) in the Sunset header of legacy-host responses"},
+	{"default-audience", "GATEHOUSE_DEFAULT_AUDIENCE", "audience used when a token request names none"},
+	{"key-rotation", "GATEHOUSE_KEY_ROTATION", "automatic signing-key rotation period (0 turns it off)"},
+	{"key-publish-delay", "GATEHOUSE_KEY_PUBLISH_DELAY", "how long a new signing key is published before it signs"},
+	{"trusted-proxy", "GATEHOUSE_TRUSTED_PROXIES", "CIDR of a proxy whose X-Forwarded-* headers are trusted (repeatable; env: comma-separated)"},
+	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
+	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
+}
+
+// Set assigns a setting from its text form (an env var or a flag's value).
+func (c *Config) Set(flag, value string) error {
+	var err error
+	switch flag {
+	case "addr":
+		c.Addr = value
+	case "admin-addr":
+		c.AdminAddr = value
+	case "data-dir":
+		c.DataDir = value
+	case "db":
+		c.DB = value
+	case "issuer":
+		c.Issuer = value
+	case "tls-cert":
+		c.TLSCert = value
+	case "tls-key":
+		c.TLSKey = value
+	case "legacy-host":
+		c.LegacyHosts = splitList(value)
+	case "legacy-sunset":
+		c.LegacySunset = value
+	case "default-audience":
+		c.DefaultAudience = value
+	case "key-rotation":
+		c.KeyRotation, err = time.ParseDuration(value)
+	case "key-publish-delay":
+		c.KeyPublishDelay, err = time.ParseDuration(value)
+	case "trusted-proxy":
+		c.TrustedProxies = splitList(value)
+	case "log-level":
+		c.LogLevel = value
+	case "log-format":
+		c.LogFormat = value
+	default:
+		return fmt.Errorf("unknown setting %q", flag)
+	}
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a duration (examples: 720h, 10m)", flag, value)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LoadEnv applies every GATEHOUSE_* variable that is set.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	for _, s := range Settings {
+		if v := getenv(s.Env); v != "" {
+			if err := c.Set(s.Flag, v); err != nil {
+				return fmt.Errorf("%s: %w", s.Env, err)
+			}
+		}
+	}
+	c.KEK = getenv("GATEHOUSE_KEK")
+	return nil
+}
+
+// Validate checks the whole configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q is not host:port", c.Addr)
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			bad("admin_addr %q is not host:port", c.AdminAddr)
+		} else if c.AdminAddr == c.Addr {
+			bad("admin_addr must differ from addr (leave it empty to share the public listener)")
+		}
+	}
+	if c.DB == "" && c.DataDir == "" {
+		bad("data_dir is required with the embedded SQLite store")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert and tls_key go together")
+	}
+	if c.Issuer == "" {
+		c.Issuer = c.DefaultIssuer()
+	} else if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("issuer %q must be an http(s) URL without query or fragment", c.Issuer)
+	}
+	if len(c.LegacyHosts) > 0 {
+		if c.LegacySunset == "" {
+			bad("legacy_hosts need legacy_sunset, the date (YYYY-MM-DD) sent in their Sunset header")
+		} else if _, err := time.Parse("2006-01-02", c.LegacySunset); err != nil {
+			bad("legacy_sunset %q is not a date like 2027-06-30", c.LegacySunset)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("trusted_proxy %q is not a CIDR or address", p)
+			}
+		}
+	}
+	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < time.Hour) {
+		bad("key_rotation must be 0 (off) or at least 1h")
+	}
+	if c.KeyPublishDelay < 0 {
+		bad("key_publish_delay must not be negative")
+	}
+	if c.DefaultAudience != "" {
+		if u, err := url.Parse(c.DefaultAudience); err != nil || !u.IsAbs() {
+			bad("default_audience %q is not an absolute URI", c.DefaultAudience)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return nil
+}
+
+// DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.
+func (c *Config) DefaultIssuer() string {
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + LocalAddr(c.Addr)
+}
+
+// LocalAddr turns a listen address into one a local client can dial.
+func LocalAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// InsecureIssuerWarning returns a warning when tokens would be requested
+// over plain HTTP from beyond this machine, or "".
+func (c *Config) InsecureIssuerWarning() string {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || u.Scheme != "http" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return ""
+	}
+	ip, err := netip.ParseAddr(host)
+	if host == "localhost" || (err == nil && ip.IsLoopback()) {
+		return ""
+	}
+	return fmt.Sprintf("issuer %s is plain http on non-loopback address %s: client secrets and tokens cross the network unencrypted; serve TLS (--tls-cert/--tls-key) or put gatehouse behind an HTTPS proxy and set --issuer https://...", c.Issuer, c.Addr)
+}

@@ -1,0 +1,157 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error is an OAuth 2.0 error answer (RFC 6749 §5.2): handlers return it,
+// and WriteError puts it on the wire.
+type Error struct {
+	Code        string
+	Description string
+	Status      int
+	// Challenge, when set, goes in WWW-Authenticate.
+	Challenge string
+	// RetryAfter, when positive, goes in Retry-After (whole seconds, rounded up).
+	RetryAfter time.Duration
+	// Allow, when set, goes in Allow (for 405).
+	Allow string
+	// Cause is logged, never sent.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Description, e.Cause)
+	}
+	return e.Code + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func newError(status int, code, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Status: status}
+}
+
+// ErrInvalidRequest is a malformed request (400).
+func ErrInvalidRequest(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, "invalid_request", format, args...)
+}
+
+// ErrInvalidClient is failed client authentication (401). Every cause gets
+// the same description; basic adds the Basic challenge (RFC 6749 §5.2).
+func ErrInvalidClient(basic bool) *Error {
+	e := newError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+	if basic {
+		e.Challenge = `Basic realm="gatehouse", charset="UTF-8"`
+	}
+	return e
+}
+
+// ErrUnsupportedGrantType is a grant_type gatehouse does not issue (400).
+func ErrUnsupportedGrantType(grant string) *Error {
+	return newError(http.StatusBadRequest, "unsupported_grant_type", "Grant type %q is not supported; use client_credentials.", truncate(grant))
+}
+
+// ErrInvalidScope is a scope the client may not have (400).
+func ErrInvalidScope(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, "invalid_scope", format, args...)
+}
+
+// ErrInvalidTarget is an RFC 8707 resource that is not an absolute URI (400).
+func ErrInvalidTarget(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, "invalid_target", format, args...)
+}
+
+// ErrAccessDenied is an audience that is unknown or not granted (403), in the
+// hosted vendor's words.
+func ErrAccessDenied(audience string) *Error {
+	return newError(http.StatusForbidden, "access_denied", "Client is not authorized to access %q.", truncate(audience))
+}
+
+// ErrMethodNotAllowed answers any method but POST on a token path (405).
+func ErrMethodNotAllowed() *Error {
+	e := newError(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts only POST.")
+	e.Allow = http.MethodPost
+	return e
+}
+
+// ErrTooLarge answers an oversized body (413).
+func ErrTooLarge(limit int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, "invalid_request", "The request body is larger than %d bytes.", limit)
+}
+
+// ErrTooManyRequests answers throttling and quotas (429).
+func ErrTooManyRequests(description string, retryAfter time.Duration) *Error {
+	e := newError(http.StatusTooManyRequests, "too_many_requests", "%s", description)
+	e.RetryAfter = retryAfter
+	return e
+}
+
+// ErrServerError hides an internal failure (500); cause is logged only.
+func ErrServerError(cause error) *Error {
+	e := newError(http.StatusInternalServerError, "server_error", "The server could not complete the request.")
+	e.Cause = cause
+	return e
+}
+
+// ErrTemporarilyUnavailable answers while a dependency is down (503).
+func ErrTemporarilyUnavailable(cause error) *Error {
+	e := newError(http.StatusServiceUnavailable, "temporarily_unavailable", "The server is temporarily unable to handle the request.")
+	e.Cause = cause
+	return e
+}
+
+// truncate keeps echoed request values short.
+func truncate(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+// AsError returns err as an *Error, turning anything else into server_error.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ErrServerError(err)
+}
+
+// WriteError writes err as RFC 6749 §5.2 JSON with its headers.
+func WriteError(w http.ResponseWriter, err error) {
+	e := AsError(err)
+	h := w.Header()
+	if e.Challenge != "" {
+		h.Set("WWW-Authenticate", e.Challenge)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+	if e.Allow != "" {
+		h.Set("Allow", e.Allow)
+	}
+	h.Set("Cache-Control", "no-store")
+	WriteJSON(w, e.Status, struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{e.Code, e.Description})
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

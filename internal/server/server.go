@@ -1,0 +1,305 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
+	"github.com/gatehouse/gatehouse/internal/token"
+	"github.com/gatehouse/gatehouse/internal/wellknown"
+)
+
+// Server is one gatehouse node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   store.Store
+	catalog *catalog.Catalog
+	keys    *keys.Set
+	rotator *keys.Rotator
+	issuer  *token.Issuer
+
+	public http.Handler
+	admin  http.Handler // nil when the admin routes share the public listener
+}
+
+// Options are what tests change; zero values are right for production.
+type Options struct {
+	// Store replaces the store that cfg names.
+	Store store.Store
+	Now   func() time.Time
+}
+
+// New builds a node: opens the store (migrating it), loads the KEK, makes
+// the first signing keys and the bootstrap admin client of an empty store,
+// and loads everything the hot path reads into memory.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
+	st := opts.Store
+	if st == nil {
+		dsn := cfg.DB
+		if dsn == "" {
+			dsn = sqlstore.SQLitePath(cfg.DataDir)
+		}
+		var err error
+		if st, err = sqlstore.Open(ctx, dsn); err != nil {
+			return nil, err
+		}
+	}
+	s, err := build(ctx, cfg, log, st, opts)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, opts Options) (*Server, error) {
+	kek, err := keys.LoadKEK(cfg.KEK, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet()}
+	s.rotator = &keys.Rotator{
+		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
+		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
+	}
+	if err := s.rotator.Ensure(ctx); err != nil {
+		if errors.Is(err, keys.ErrWrongKEK) {
+			return nil, fmt.Errorf("%w\n  the store's signing keys were sealed with another key-encryption key: set GATEHOUSE_KEK (or %s) to the one this store was created with", err, filepath.Join(cfg.DataDir, "kek"))
+		}
+		return nil, fmt.Errorf("loading signing keys: %w", err)
+	}
+	now := time.Now().UTC()
+	if opts.Now != nil {
+		now = opts.Now().UTC()
+	}
+	created, err := admin.Bootstrap(ctx, st, s.CredentialsPath(), s.localURL()+"/oauth/token", now)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created the bootstrap admin client; its credentials are in the data directory", "file", s.CredentialsPath())
+	}
+	if err := s.catalog.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("loading clients and APIs: %w", err)
+	}
+	s.issuer = &token.Issuer{
+		IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience,
+		Keys: s.keys, Catalog: s.catalog, Secrets: secret.NewChecker(), Now: opts.Now,
+	}
+	s.routes()
+	return s, nil
+}
+
+// CredentialsPath is where the bootstrap admin credentials are written.
+func (s *Server) CredentialsPath() string { return filepath.Join(s.cfg.DataDir, "admin-client.json") }
+
+// localURL is how a process on this machine reaches the public listener.
+func (s *Server) localURL() string {
+	scheme := "http"
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + config.LocalAddr(s.cfg.Addr)
+}
+
+// maxTokenTTL is the longest lifetime any API gives its tokens.
+func (s *Server) maxTokenTTL() time.Duration {
+	longest := 30 * 24 * time.Hour
+	if apis, err := s.store.ListAPIs(context.Background()); err == nil {
+		longest = time.Hour
+		for _, a := range apis {
+			longest = max(longest, a.TokenTTL)
+		}
+	}
+	return longest
+}
+
+func (s *Server) routes() {
+	proxies := newProxyTrust(s.cfg.TrustedProxies)
+	public := http.NewServeMux()
+	tokens := &token.Handler{Issuer: s.issuer, Log: s.log}
+	public.Handle("/oauth/token", tokens)
+	wellknown.Mount(public, wellknown.NewMetadata(s.cfg.Issuer), s.keys)
+	public.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	public.HandleFunc("GET /readyz", s.ready)
+	public.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		oauth.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such endpoint."})
+	})
+
+	adminMux := public
+	if s.cfg.AdminAddr != "" {
+		adminMux = http.NewServeMux()
+	}
+	adminAPI := &admin.Handler{
+		Service: &admin.Service{Store: s.store, Catalog: s.catalog},
+		Issuer:  s.issuer, Keys: s.rotator, Log: s.log,
+	}
+	adminAPI.Mount(adminMux)
+
+	legacy := &legacyHosts{names: map[string]bool{}, successor: strings.TrimSuffix(s.cfg.Issuer, "/") + "/oauth/token"}
+	for _, h := range s.cfg.LegacyHosts {
+		legacy.names[strings.ToLower(h)] = true
+	}
+	if sunset, err := time.Parse("2006-01-02", s.cfg.LegacySunset); err == nil {
+		legacy.sunset = sunset.UTC().Format(http.TimeFormat)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	legacy.deprecation = "@" + strconv.FormatInt(today.Unix(), 10)
+
+	s.public = observe(s.log, proxies, legacy.wrap(proxies, public))
+	if s.cfg.AdminAddr != "" {
+		s.admin = observe(s.log, proxies, adminMux)
+	}
+}
+
+// ready reports whether the store answers and every algorithm has a key.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"store": "ok", "keys": "ok"}
+	code := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		status["store"], code = "unavailable", http.StatusServiceUnavailable
+	}
+	if !s.keys.Ready(store.SigningAlgs) {
+		status["keys"], code = "not loaded", http.StatusServiceUnavailable
+	}
+	oauth.WriteJSON(w, code, status)
+}
+
+// Handler is the public listener's handler (with the admin API unless
+// AdminAddr moves it).
+func (s *Server) Handler() http.Handler { return s.public }
+
+// AdminHandler is the admin listener's handler, or nil when shared.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
+
+// Catalog is the node's in-memory catalog.
+func (s *Server) Catalog() *catalog.Catalog { return s.catalog }
+
+// Store is the node's store.
+func (s *Server) Store() store.Store { return s.store }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Timeouts for every listener.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 32 << 10
+	shutdownTimeout   = 20 * time.Second
+)
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Run serves until ctx is done, then shuts down gracefully: listeners stop
+// accepting, requests in flight finish, background work stops.
+func (s *Server) Run(ctx context.Context) error {
+	if w := s.cfg.InsecureIssuerWarning(); w != "" {
+		s.log.Warn(w)
+	}
+	var servers []*http.Server
+	listen := func(addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := newHTTPServer(h, s.log)
+		servers = append(servers, srv)
+		go func() {
+			var err error
+			if s.cfg.TLSCert != "" {
+				srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				err = srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			} else {
+				err = srv.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("listener failed", "addr", addr, "err", err)
+			}
+		}()
+		s.log.Info("listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "tls", s.cfg.TLSCert != "")
+		return nil
+	}
+	if err := listen(s.cfg.Addr, s.public); err != nil {
+		return err
+	}
+	if s.admin != nil {
+		if err := listen(s.cfg.AdminAddr, s.admin); err != nil {
+			return err
+		}
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.background(bg) }()
+
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, srv := range servers {
+		errs = append(errs, srv.Shutdown(sctx))
+	}
+	stopBG()
+	wg.Wait()
+	errs = append(errs, s.Close())
+	return errors.Join(errs...)
+}
+
+// background runs the periodic work: key rotation steps and a full catalog
+// reload as the safety net for changes made elsewhere.
+func (s *Server) background(ctx context.Context) {
+	keyTick := time.NewTicker(30 * time.Second)
+	reload := time.NewTicker(60 * time.Second)
+	defer keyTick.Stop()
+	defer reload.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-keyTick.C:
+			if err := s.rotator.Tick(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("signing key rotation step failed", "err", err)
+			}
+		case <-reload.C:
+			if err := s.catalog.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("catalog reload failed", "err", err)
+			}
+		}
+	}
+}

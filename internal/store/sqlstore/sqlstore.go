@@ -1,0 +1,235 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Store is a store.Store on one SQL database.
+type Store struct {
+	db *sql.DB
+	f  flavor
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to dsn: a postgres:// or postgresql:// URL, or a path (or
+// file: URL) of an SQLite database file. It applies pending migrations.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate(ctx, s.db, s.f); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("migrating the %s database: %w", s.f.name, err)
+	}
+	return s, nil
+}
+
+// Migrate applies pending migrations to dsn and reports how many ran.
+func Migrate(ctx context.Context, dsn string) (int, error) {
+	s, err := open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer s.db.Close()
+	return migrate(ctx, s.db, s.f)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// SQLitePath is the database file gatehouse uses in a data directory.
+func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "gatehouse.db") }
+
+func open(ctx context.Context, dsn string) (*Store, error) {
+	if IsPostgres(dsn) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("opening PostgreSQL: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return &Store{db: db, f: postgresFlavor}, nil
+	}
+	path := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite at %s: %w", path, err)
+	}
+	if err := useWAL(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite at %s: setting WAL mode: %w", path, err)
+	}
+	return &Store{db: db, f: sqliteFlavor}, nil
+}
+
+// useWAL switches an SQLite file to write-ahead logging, so that readers
+// run beside the one writer. The mode is kept in the file, so it is set
+// here once rather than by a pragma on every new connection: the switch
+// needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without
+// waiting out busy_timeout, when another connection is writing (as when
+// two processes start together on a new data dir). So it retries.
+func useWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		switch {
+		case err == nil && (strings.EqualFold(mode, "wal") || strings.EqualFold(mode, "memory")):
+			return nil
+		case err == nil:
+			// SQLite keeps the old mode, rather than failing, when it cannot switch.
+			err = fmt.Errorf("journal mode stayed %q", mode)
+		case !isBusy(err):
+			return err
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// DB exposes the pool for backend-specific tests and tools.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Flavor names the database kind: "sqlite" or "postgres".
+func (s *Store) Flavor() string { return s.f.name }
+
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.f.rebind(query), args...)
+}
+
+// insert runs an INSERT, translating clashes into store.ErrAlreadyExists.
+func (s *Store) insert(ctx context.Context, what, query string, args ...any) error {
+	_, err := s.exec(ctx, query, args...)
+	switch {
+	case err == nil:
+		return nil
+	case isUniqueViolation(err):
+		return fmt.Errorf("%s: %w", what, store.ErrAlreadyExists)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("%s: refers to something that does not exist: %w", what, store.ErrNotFound)
+	default:
+		return s.wrap(err)
+	}
+}
+
+// deleted turns a DELETE's result into store.ErrNotFound when nothing went.
+func (s *Store) deleted(what string, res sql.Result, err error) error {
+	if err != nil {
+		return s.wrap(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrap(err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+// wrap marks connection-level failures as store.ErrUnavailable.
+func (s *Store) wrap(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return err
+}
+
+// inTx runs fn in one transaction and commits when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return s.wrap(tx.Commit())
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMicro(v.Int64).UTC()
+	return &t
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
