@@ -41,7 +41,7 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 	}
 	for _, c := range clients {
 		if _, ok := c.Grants[AdminAudience]; ok {
-			return false, nil
+			return false, refreshTokenURL(path, tokenURL)
 		}
 	}
 	plain := secret.New()
@@ -62,6 +62,18 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 		return false, err
 	}
 	return true, nil
+}
+
+// refreshTokenURL keeps an existing credentials file's token_url pointing at
+// where this node listens now (the address may have changed since it was
+// written). A missing file is left missing.
+func refreshTokenURL(path, tokenURL string) error {
+	creds, err := ReadCredentials(path)
+	if err != nil || creds.TokenURL == tokenURL {
+		return nil
+	}
+	creds.TokenURL = tokenURL
+	return WriteCredentials(path, creds)
 }
 
 // WriteCredentials writes creds to path with mode 0600, replacing any file.

@@ -80,6 +80,10 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 			return nil, fmt.Errorf("creating %s: %w", dir, err)
 		}
 	}
+	// The database holds secret hashes and sealed keys: owner-only.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")

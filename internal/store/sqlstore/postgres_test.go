@@ -1,0 +1,201 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/conformance"
+)
+
+// These tests need a real PostgreSQL and fail, rather than skip, without
+// one: CI must not pass with the PostgreSQL backend untested.
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func testPostgresDSN() string {
+	if dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES"); dsn != "" {
+		return dsn
+	}
+	return defaultTestPostgres
+}
+
+// redact hides a password in dsn, for messages.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable DSN)"
+}
+
+// postgresAdmin connects to the test PostgreSQL for the length of t and
+// fails t, saying why, when it cannot be reached.
+func postgresAdmin(t *testing.T) *sql.DB {
+	t.Helper()
+	dsn := testPostgresDSN()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("opening PostgreSQL at %s: %v", redact(dsn), err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatalf("PostgreSQL at %s is unreachable: %v\n"+
+			"These tests need a running PostgreSQL; set GATEHOUSE_TEST_POSTGRES to its URL.", redact(dsn), err)
+	}
+	return db
+}
+
+// newPostgresSchema creates an empty schema that is dropped when t ends and
+// returns a DSN whose search_path points into it.
+func newPostgresSchema(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(testPostgresDSN())
+	if err != nil {
+		t.Fatalf("GATEHOUSE_TEST_POSTGRES is not a URL: %v", err)
+	}
+	admin := postgresAdmin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b [8]byte
+	rand.Read(b[:])
+	schema := fmt.Sprintf("gh_test_%x", b)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("creating schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func newPostgres(t *testing.T) store.Store {
+	t.Helper()
+	s, err := Open(t.Context(), newPostgresSchema(t))
+	if err != nil {
+		t.Fatalf("Open: got %v, want nil", err)
+	}
+	if got := s.Flavor(); got != "postgres" {
+		t.Fatalf("Flavor: got %q, want postgres", got)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgresConformance(t *testing.T) {
+	postgresAdmin(t) // one clear failure, not one per subtest
+	conformance.RunTests(t, newPostgres)
+}
+
+func TestPostgresConcurrency(t *testing.T) {
+	postgresAdmin(t)
+	conformance.RunConcurrencyTests(t, newPostgres)
+}
+
+func TestPostgresMigrate(t *testing.T) {
+	ctx := t.Context()
+	dsn := newPostgresSchema(t)
+	ms, err := loadMigrations(postgresFlavor)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if n, err := Migrate(ctx, dsn); n != len(ms) || err != nil {
+		t.Fatalf("Migrate on an empty schema: got %d, %v; want %d, nil", n, err, len(ms))
+	}
+	if n, err := Migrate(ctx, dsn); n != 0 || err != nil {
+		t.Errorf("Migrate again: got %d, %v; want 0, nil", n, err)
+	}
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("Open on a migrated schema: got %v, want nil", err)
+	}
+	defer s.Close()
+	checkMigrations(t, s.DB(), postgresFlavor)
+
+	// Every table is in the test's schema, none in public.
+	u, _ := url.Parse(dsn)
+	schema := u.Query().Get("search_path")
+	for _, table := range []string{"migrations", "tenants", "environments", "apis", "clients", "signing_keys"} {
+		var where string
+		err := s.DB().QueryRowContext(ctx, `SELECT table_schema FROM information_schema.tables WHERE table_name = $1 AND table_schema = $2`, table, schema).Scan(&where)
+		if err != nil {
+			t.Errorf("table %s in schema %s: got %v, want it there", table, schema, err)
+		}
+	}
+}
+
+// TestPostgresConcurrentOpen is several nodes starting at once on a new
+// database: the advisory lock lets one migrate while the others wait.
+func TestPostgresConcurrentOpen(t *testing.T) {
+	ctx := t.Context()
+	dsn := newPostgresSchema(t)
+	const n = 8
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = Open(ctx, dsn)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: got %v, want nil", i, err)
+			continue
+		}
+		defer stores[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	checkMigrations(t, stores[0].DB(), postgresFlavor)
+	// Each node's store works on the shared schema.
+	for i, s := range stores {
+		if err := s.CreateTenant(ctx, store.Tenant{ID: fmt.Sprintf("t%d", i), Name: "node"}); err != nil {
+			t.Errorf("CreateTenant through node %d: got %v, want nil", i, err)
+		}
+	}
+	tenants, err := stores[0].ListTenants(ctx)
+	if err != nil || len(tenants) != n {
+		t.Errorf("ListTenants: got %d, %v; want %d, nil", len(tenants), err, n)
+	}
+}
+
+func TestPostgresUnreachable(t *testing.T) {
+	// A port nothing listens on: Open fails, and Ping says
+	// store.ErrUnavailable, which is what /readyz reports on.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	dsn := "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2"
+	if s, err := Open(ctx, dsn); err == nil {
+		s.Close()
+		t.Errorf("Open on a closed port: got nil, want an error")
+	}
+	s, err := open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open: got %v, want nil (it does not connect)", err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Ping on a closed port: got %v, want ErrUnavailable", err)
+	}
+}

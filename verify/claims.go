@@ -1,0 +1,140 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Claims are the verified claims of a gatehouse access token (RFC 9068 §2.2
+// plus gatehouse's own).
+type Claims struct {
+	Issuer   string   // iss
+	Subject  string   // sub: "<client_id>@clients"
+	Audience []string // aud: gatehouse issues exactly one
+	ClientID string   // client_id
+	Scopes   []string // scope, split on spaces
+	// Tenant, Environment and Service are empty when the client or token has
+	// none: an organization-wide client has no Environment, and only tokens
+	// from a per-service endpoint carry a Service.
+	Tenant      string
+	Environment string
+	Service     string
+	JTI         string    // jti
+	IssuedAt    time.Time // iat
+	Expiry      time.Time // exp
+	NotBefore   time.Time // nbf; zero when absent
+
+	// Raw holds every claim of the token as decoded by encoding/json, for
+	// claims this type does not name.
+	Raw map[string]any
+}
+
+// HasScope reports whether the token grants scope.
+func (c *Claims) HasScope(scope string) bool {
+	return slices.Contains(c.Scopes, scope)
+}
+
+// wireClaims is the JSON form of the claims this package reads.
+type wireClaims struct {
+	Issuer      string       `json:"iss"`
+	Subject     string       `json:"sub"`
+	Audience    audience     `json:"aud"`
+	IssuedAt    *numericDate `json:"iat"`
+	Expiry      *numericDate `json:"exp"`
+	NotBefore   *numericDate `json:"nbf"`
+	JTI         string       `json:"jti"`
+	ClientID    string       `json:"client_id"`
+	Scope       string       `json:"scope"`
+	Tenant      string       `json:"tenant"`
+	Environment string       `json:"environment"`
+	Service     string       `json:"service"`
+}
+
+// decodeClaims parses a verified payload and checks that every claim
+// RFC 9068 §2.2 requires is present.
+func decodeClaims(payload []byte) (*Claims, error) {
+	var w wireClaims
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return nil, invalid(ErrMalformed, "claims: "+err.Error())
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(payload, &raw); err != nil || raw == nil {
+		return nil, invalid(ErrMalformed, "claims are not a JSON object")
+	}
+	switch {
+	case w.Issuer == "", w.Subject == "", len(w.Audience) == 0, w.JTI == "", w.ClientID == "":
+		return nil, invalid(ErrMalformed, "missing one of iss, sub, aud, jti, client_id")
+	case w.Expiry == nil, w.IssuedAt == nil:
+		return nil, invalid(ErrMalformed, "missing exp or iat")
+	}
+	c := &Claims{
+		Issuer:      w.Issuer,
+		Subject:     w.Subject,
+		Audience:    w.Audience,
+		ClientID:    w.ClientID,
+		Scopes:      strings.Fields(w.Scope),
+		Tenant:      w.Tenant,
+		Environment: w.Environment,
+		Service:     w.Service,
+		JTI:         w.JTI,
+		IssuedAt:    w.IssuedAt.time(),
+		Expiry:      w.Expiry.time(),
+		Raw:         raw,
+	}
+	if w.NotBefore != nil {
+		c.NotBefore = w.NotBefore.time()
+	}
+	return c, nil
+}
+
+// audience is the "aud" claim: a string or an array of strings (RFC 7519
+// §4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		var list []string
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		*a = list
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s != "" {
+		*a = audience{s}
+	}
+	return nil
+}
+
+// numericDate is a JWT NumericDate: seconds since the epoch, possibly with a
+// fraction (RFC 7519 §2).
+type numericDate struct{ t time.Time }
+
+// maxNumericDate keeps seconds within what time.Unix handles exactly.
+const maxNumericDate = 1 << 53
+
+var errNumericDate = errors.New("NumericDate out of range")
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if f < 0 || f > maxNumericDate || math.IsNaN(f) {
+		return errNumericDate
+	}
+	sec, frac := math.Modf(f)
+	d.t = time.Unix(int64(sec), int64(frac*1e9))
+	return nil
+}
+
+func (d *numericDate) time() time.Time { return d.t }

@@ -1,0 +1,24 @@
+// Package verify checks gatehouse's JWT access tokens offline, inside a
+// product API.
+//
+// A [Verifier] reads the issuer's RFC 8414 metadata once, caches the
+// issuer's JWKS (honouring Cache-Control max-age), and verifies RFC 9068
+// access tokens against it: the signature with a published key whose alg
+// matches the token's, the "typ" header, and the iss, aud, exp, nbf and iat
+// claims with a small leeway. A token signed with a key the cache does not
+// hold causes one refresh of the JWKS, shared by concurrent requests and
+// rate-limited, so forged key ids cannot be used to flood the issuer.
+//
+// [Verifier.Middleware] puts the verified [Claims] into the request context
+// and answers RFC 6750 errors; [RequireScope], [RequireEnvironment] and
+// [RequireService] narrow a route further.
+//
+// The package never fetches keys from places a token names (the jku, x5u,
+// jwk and x5c headers are ignored), never accepts "none" or HMAC
+// algorithms, and does no introspection: a token revoked at gatehouse stays
+// valid here until it expires. Use the gateway or RFC 7662 introspection
+// where revocation must take effect at once.
+//
+// This package is imported by code outside gatehouse: it must depend on
+// nothing under internal/.
+package verify

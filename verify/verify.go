@@ -1,0 +1,281 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultLeeway             = 30 * time.Second
+	DefaultMinRefreshInterval = 10 * time.Second
+)
+
+// maxTokenBytes bounds the token accepted; gatehouse's are far smaller.
+const maxTokenBytes = 16 << 10
+
+// Config says which tokens a Verifier accepts and where it finds the keys.
+type Config struct {
+	// Issuer is gatehouse's issuer URL, exactly as in the tokens' "iss"
+	// claim. Required.
+	Issuer string
+	// Audience is this API's audience URI. Required. A template such as
+	// "https://delivery.example.io/{tenant}" accepts a token whose "aud" is
+	// the template with {tenant} replaced by the token's "tenant" claim.
+	Audience string
+	// JWKSURL skips metadata discovery when set.
+	JWKSURL string
+	// HTTPClient fetches the metadata and the JWKS; nil means a client with
+	// a 10 second timeout.
+	HTTPClient *http.Client
+	// Leeway is the clock skew allowed on exp, nbf and iat. Zero means
+	// DefaultLeeway; a negative value means none.
+	Leeway time.Duration
+	// MinRefreshInterval is the least time between two JWKS fetches, which
+	// bounds the fetches that tokens with unknown key ids can cause. Zero
+	// means DefaultMinRefreshInterval; a negative value means no limit.
+	MinRefreshInterval time.Duration
+	// Realm is the realm of the WWW-Authenticate challenges; empty means
+	// the Audience.
+	Realm string
+	// Now returns the current time, for tests; nil means time.Now. It is
+	// used for the claim checks and for the key cache.
+	Now func() time.Time
+}
+
+// A Verifier checks access tokens offline against the issuer's published
+// keys. It is safe for concurrent use.
+type Verifier struct {
+	issuer     string
+	audience   string
+	jwksURL    string
+	client     *http.Client
+	leeway     time.Duration
+	minRefresh time.Duration
+	realm      string
+	now        func() time.Time
+
+	group singleflight.Group
+
+	mu        sync.RWMutex
+	keys      map[string]publicKey
+	expires   time.Time // when the cached JWKS goes stale
+	lastFetch time.Time // when the JWKS was last fetched or tried
+}
+
+// New returns a Verifier for cfg. Unless cfg.JWKSURL is set it reads the
+// issuer's metadata to find the JWKS; it then fetches the JWKS, so that a
+// wrong configuration or an unreachable issuer shows at start-up.
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	if cfg.Issuer == "" {
+		return nil, errors.New("verify: Config.Issuer is required")
+	}
+	if cfg.Audience == "" {
+		return nil, errors.New("verify: Config.Audience is required")
+	}
+	v := &Verifier{
+		issuer:     cfg.Issuer,
+		audience:   cfg.Audience,
+		jwksURL:    cfg.JWKSURL,
+		client:     cfg.HTTPClient,
+		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
+		minRefresh: orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval),
+		realm:      cfg.Realm,
+		now:        cfg.Now,
+	}
+	if v.client == nil {
+		v.client = &http.Client{Timeout: fetchTimeout}
+	}
+	if v.realm == "" {
+		v.realm = cfg.Audience
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.jwksURL == "" {
+		u, err := discover(ctx, v.client, v.issuer)
+		if err != nil {
+			return nil, err
+		}
+		v.jwksURL = u
+	} else if err := checkURL(v.jwksURL); err != nil {
+		return nil, fmt.Errorf("verify: Config.JWKSURL: %w", err)
+	}
+	keys, ttl, err := fetchKeys(ctx, v.client, v.jwksURL)
+	if err != nil {
+		return nil, err
+	}
+	v.store(keys, ttl, v.now())
+	return v, nil
+}
+
+// orDefault maps zero to def and negative values to zero.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// Verify checks rawToken and returns its claims. Every error for a token
+// that must be refused matches ErrInvalidToken, and one of the specific
+// errors (ErrExpired, ErrAudience, ...).
+func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Claims, error) {
+	if rawToken == "" || len(rawToken) > maxTokenBytes {
+		return nil, invalid(ErrMalformed, "empty or oversized token")
+	}
+	jws, err := jose.ParseSignedCompact(rawToken, signatureAlgorithms)
+	if err != nil {
+		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
+			return nil, invalid(ErrAlgorithm, err.Error())
+		}
+		return nil, invalid(ErrMalformed, err.Error())
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, invalid(ErrMalformed, "want exactly one signature")
+	}
+	// Header checks come before the key lookup, so that a token that would
+	// fail anyway causes no JWKS refresh. The jku, x5u, jwk and x5c
+	// headers are never read: keys come from the issuer's JWKS only.
+	header := jws.Signatures[0].Protected
+	if !isAccessTokenType(header.ExtraHeaders[jose.HeaderType]) {
+		return nil, invalid(ErrTokenType, "")
+	}
+	if header.KeyID == "" {
+		return nil, invalid(ErrUnknownKey, "no kid header")
+	}
+	key, err := v.key(ctx, header.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if string(key.alg) != header.Algorithm {
+		return nil, invalid(ErrAlgorithm, fmt.Sprintf("header alg %q, key alg %q", header.Algorithm, key.alg))
+	}
+	payload, err := jws.Verify(key.key)
+	if err != nil {
+		return nil, invalid(ErrSignature, err.Error())
+	}
+	claims, err := decodeClaims(payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.check(claims); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// isAccessTokenType accepts "at+jwt" and its full media type, in any case
+// (RFC 9068 §2.1, RFC 7515 §4.1.9).
+func isAccessTokenType(typ any) bool {
+	s, _ := typ.(string)
+	return strings.EqualFold(s, "at+jwt") || strings.EqualFold(s, "application/at+jwt")
+}
+
+// check validates the claims against the configuration and the clock.
+func (v *Verifier) check(c *Claims) error {
+	if c.Issuer != v.issuer {
+		return invalid(ErrIssuer, fmt.Sprintf("got %q", c.Issuer))
+	}
+	want := v.audience
+	if strings.Contains(want, "{tenant}") {
+		if c.Tenant == "" {
+			return invalid(ErrAudience, "audience template needs a tenant claim")
+		}
+		want = strings.ReplaceAll(want, "{tenant}", c.Tenant)
+	}
+	if !slices.Contains(c.Audience, want) {
+		return invalid(ErrAudience, fmt.Sprintf("got %q", c.Audience))
+	}
+	now := v.now()
+	if !now.Before(c.Expiry.Add(v.leeway)) {
+		return invalid(ErrExpired, "exp "+c.Expiry.UTC().Format(time.RFC3339))
+	}
+	if now.Add(v.leeway).Before(c.NotBefore) {
+		return invalid(ErrNotYetValid, "nbf "+c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if now.Add(v.leeway).Before(c.IssuedAt) {
+		return invalid(ErrNotYetValid, "iat "+c.IssuedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// key returns the published key with this kid. An unknown kid refreshes
+// the JWKS once (see refresh); a stale JWKS is refreshed in the background
+// while the cached keys go on serving.
+func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
+	v.mu.RLock()
+	k, ok := v.keys[kid]
+	stale := !v.now().Before(v.expires)
+	v.mu.RUnlock()
+	if ok {
+		if stale {
+			// The cached keys serve meanwhile; a failed refresh keeps them.
+			go v.refresh(context.WithoutCancel(ctx))
+		}
+		return k, nil
+	}
+	if err := v.refresh(ctx); err != nil {
+		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q; refreshing the JWKS: %v", kid, err))
+	}
+	v.mu.RLock()
+	k, ok = v.keys[kid]
+	v.mu.RUnlock()
+	if !ok {
+		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
+	}
+	return k, nil
+}
+
+// refresh fetches the JWKS, unless a fetch was made or tried less than
+// MinRefreshInterval ago. Concurrent callers share one fetch; the check
+// runs inside the shared call, so a burst of unknown kids costs at most one
+// request per interval. A failed fetch keeps the cached keys.
+func (v *Verifier) refresh(ctx context.Context) error {
+	ch := v.group.DoChan("jwks", func() (any, error) {
+		v.mu.Lock()
+		recent := v.now().Sub(v.lastFetch) < v.minRefresh
+		if !recent {
+			v.lastFetch = v.now()
+		}
+		v.mu.Unlock()
+		if recent {
+			return nil, nil
+		}
+		// The fetch outlives a caller that gives up: others may be waiting.
+		keys, ttl, err := fetchKeys(context.WithoutCancel(ctx), v.client, v.jwksURL)
+		if err != nil {
+			return nil, err
+		}
+		v.store(keys, ttl, v.now())
+		return nil, nil
+	})
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// store replaces the cached keys. The cache lives at least
+// MinRefreshInterval, however short the max-age.
+func (v *Verifier) store(keys map[string]publicKey, ttl time.Duration, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.keys = keys
+	v.expires = now.Add(max(ttl, v.minRefresh))
+	v.lastFetch = now
+}
