@@ -90,14 +90,15 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-			h.write(w, r, next(w, r.WithContext(withActor(r.Context(), claims.ClientID))))
+			h.write(w, r, next(w, r.WithContext(WithActor(r.Context(), claims.ClientID))))
 		})
 	}
 }
 
 type actorKey struct{}
 
-func withActor(ctx context.Context, clientID string) context.Context {
+// WithActor returns ctx naming the admin client (or console user) making changes.
+func WithActor(ctx context.Context, clientID string) context.Context {
 	return context.WithValue(ctx, actorKey{}, clientID)
 }
 

@@ -22,6 +22,7 @@ type Store interface {
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
+	UpdateTenant(ctx context.Context, id string, fn func(old Tenant) (Tenant, error)) (Tenant, error)
 
 	CreateEnvironment(ctx context.Context, e Environment) error
 	GetEnvironment(ctx context.Context, tenant, id string) (Environment, error)
@@ -44,6 +45,9 @@ type Store interface {
 	ListKeys(ctx context.Context) ([]SigningKey, error)
 	UpdateKey(ctx context.Context, kid string, fn func(old SigningKey) (SigningKey, error)) (SigningKey, error)
 	DeleteKey(ctx context.Context, kid string) error
+
+	TokenStore
+	AuditStore
 
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error

@@ -13,8 +13,20 @@ import (
 type Tenant struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
+	Limits    Limits    `json:"limits"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// Limits are optional token budgets; zero means none.
+type Limits struct {
+	// RatePerSecond caps token requests a second (clients only).
+	RatePerSecond int64 `json:"rate_per_second,omitempty"`
+	QuotaHour     int64 `json:"quota_hour,omitempty"`
+	QuotaDay      int64 `json:"quota_day,omitempty"`
+}
+
+// Any reports whether some limit is set.
+func (l Limits) Any() bool { return l.RatePerSecond > 0 || l.QuotaHour > 0 || l.QuotaDay > 0 }
 
 // Environment is a tenant's deployment stage (the gateway's "site group").
 // APIKey is its public identifier in per-service gateway paths.
@@ -47,6 +59,9 @@ type API struct {
 	TokenFormat string        `json:"token_format"`
 	SigningAlg  string        `json:"signing_alg"`
 	Service     string        `json:"service,omitempty"`
+	// ReuseWindow, when set, hands a client that asks again for the same
+	// audience and scopes within it the token it already holds.
+	ReuseWindow time.Duration `json:"reuse_window,omitempty"`
 	// BuiltIn marks the APIs gatehouse creates for itself; they cannot be deleted.
 	BuiltIn   bool      `json:"built_in,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -77,6 +92,7 @@ type Client struct {
 	Disabled bool                `json:"disabled"`
 	// TokenTTL caps the lifetime of the client's tokens; zero means no cap.
 	TokenTTL  time.Duration `json:"token_ttl,omitempty"`
+	Limits    Limits        `json:"limits"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
 }
@@ -148,6 +164,9 @@ func (a *API) Validate() error {
 	}
 	if !slices.Contains(SigningAlgs, a.SigningAlg) {
 		return fmt.Errorf("signing_alg must be one of %s, not %q", strings.Join(SigningAlgs, ", "), a.SigningAlg)
+	}
+	if a.ReuseWindow < 0 || a.ReuseWindow > a.TokenTTL/2 {
+		return fmt.Errorf("reuse_window must be between 0 and half the token lifetime (%s)", a.TokenTTL/2)
 	}
 	if a.TokenTTL < time.Minute || a.TokenTTL > 30*24*time.Hour {
 		return fmt.Errorf("token_ttl must be between 1m and 720h, not %s", a.TokenTTL)
@@ -234,6 +253,9 @@ func (c *Client) Validate() error {
 	}
 	if c.TokenTTL < 0 {
 		return fmt.Errorf("token_ttl must not be negative")
+	}
+	if c.Limits.RatePerSecond < 0 || c.Limits.QuotaHour < 0 || c.Limits.QuotaDay < 0 {
+		return fmt.Errorf("limits must not be negative")
 	}
 	if c.Grants == nil {
 		c.Grants = map[string][]string{}

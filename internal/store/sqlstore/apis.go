@@ -11,20 +11,21 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const apiColumns = `audience, name, scopes, token_ttl, token_format, signing_alg, service, built_in, created_at, updated_at`
+const apiColumns = `audience, name, scopes, token_ttl, token_format, signing_alg, service, built_in, created_at, updated_at, reuse_window`
 
 func scanAPI(row interface{ Scan(...any) error }) (store.API, error) {
 	var a store.API
 	var scopes string
-	var ttl, created, updated int64
+	var ttl, created, updated, reuse int64
 	var service sql.NullString
-	if err := row.Scan(&a.Audience, &a.Name, &scopes, &ttl, &a.TokenFormat, &a.SigningAlg, &service, &a.BuiltIn, &created, &updated); err != nil {
+	if err := row.Scan(&a.Audience, &a.Name, &scopes, &ttl, &a.TokenFormat, &a.SigningAlg, &service, &a.BuiltIn, &created, &updated, &reuse); err != nil {
 		return a, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &a.Scopes); err != nil {
 		return a, fmt.Errorf("api %s: decoding scopes: %w", a.Audience, err)
 	}
 	a.TokenTTL = time.Duration(ttl) * time.Second
+	a.ReuseWindow = time.Duration(reuse) * time.Second
 	a.Service = service.String
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return a, nil
@@ -36,11 +37,11 @@ func apiArgs(a store.API) []any {
 	}
 	scopes, _ := json.Marshal(a.Scopes)
 	return []any{a.Audience, a.Name, string(scopes), int64(a.TokenTTL / time.Second), a.TokenFormat, a.SigningAlg,
-		nullString(a.Service), a.BuiltIn, micros(a.CreatedAt), micros(a.UpdatedAt)}
+		nullString(a.Service), a.BuiltIn, micros(a.CreatedAt), micros(a.UpdatedAt), int64(a.ReuseWindow / time.Second)}
 }
 
 func (s *Store) CreateAPI(ctx context.Context, a store.API) error {
-	return s.insert(ctx, "api "+a.Audience, `INSERT INTO apis (`+apiColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, apiArgs(a)...)
+	return s.insert(ctx, "api "+a.Audience, `INSERT INTO apis (`+apiColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, apiArgs(a)...)
 }
 
 func (s *Store) GetAPI(ctx context.Context, audience string) (store.API, error) {
@@ -84,7 +85,7 @@ func (s *Store) UpdateAPI(ctx context.Context, audience string, fn func(store.AP
 		}
 		updated.Audience = old.Audience
 		args := apiArgs(updated)
-		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE apis SET name = ?, scopes = ?, token_ttl = ?, token_format = ?, signing_alg = ?, service = ?, built_in = ?, created_at = ?, updated_at = ? WHERE audience = ?`),
+		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE apis SET name = ?, scopes = ?, token_ttl = ?, token_format = ?, signing_alg = ?, service = ?, built_in = ?, created_at = ?, updated_at = ?, reuse_window = ? WHERE audience = ?`),
 			append(args[1:], audience)...)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("api %s: service %q: %w", audience, updated.Service, store.ErrAlreadyExists)

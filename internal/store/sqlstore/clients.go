@@ -11,13 +11,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at`
+const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day`
 
 func scanClient(row interface{ Scan(...any) error }) (store.Client, error) {
 	var c store.Client
 	var grants, secrets string
 	var ttl, created, updated int64
-	if err := row.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(grants), &c.Grants); err != nil {
@@ -41,11 +41,11 @@ func clientArgs(c store.Client) []any {
 	grants, _ := json.Marshal(c.Grants)
 	secrets, _ := json.Marshal(c.Secrets)
 	return []any{c.ID, c.Name, c.Tenant, c.Environment, string(grants), string(secrets), c.Disabled,
-		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt)}
+		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt), c.Limits.RatePerSecond, c.Limits.QuotaHour, c.Limits.QuotaDay}
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	return s.insert(ctx, "client "+c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+	return s.insert(ctx, "client "+c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
@@ -89,7 +89,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 		}
 		updated.ID = old.ID
 		args := clientArgs(updated)
-		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ? WHERE id = ?`),
+		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ? WHERE id = ?`),
 			append(args[1:], id)...)
 		return s.wrap(err)
 	})

@@ -10,15 +10,15 @@ import (
 )
 
 func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
-	return s.insert(ctx, "tenant "+t.ID, `INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`,
-		t.ID, t.Name, micros(t.CreatedAt))
+	return s.insert(ctx, "tenant "+t.ID, `INSERT INTO tenants (id, name, quota_hour, quota_day, created_at) VALUES (?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay, micros(t.CreatedAt))
 }
 
 func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
 	var t store.Tenant
 	var created int64
-	err := s.db.QueryRowContext(ctx, s.f.rebind(`SELECT id, name, created_at FROM tenants WHERE id = ?`), id).
-		Scan(&t.ID, &t.Name, &created)
+	err := s.db.QueryRowContext(ctx, s.f.rebind(`SELECT id, name, quota_hour, quota_day, created_at FROM tenants WHERE id = ?`), id).
+		Scan(&t.ID, &t.Name, &t.Limits.QuotaHour, &t.Limits.QuotaDay, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("tenant %s: %w", id, store.ErrNotFound)
 	}
@@ -27,7 +27,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) 
 }
 
 func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, quota_hour, quota_day, created_at FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 	for rows.Next() {
 		var t store.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Limits.QuotaHour, &t.Limits.QuotaDay, &created); err != nil {
 			return nil, s.wrap(err)
 		}
 		t.CreatedAt = fromMicros(created)
@@ -86,4 +86,29 @@ func (s *Store) ListEnvironments(ctx context.Context, tenant string) ([]store.En
 		out = append(out, e)
 	}
 	return out, s.wrap(rows.Err())
+}
+
+func (s *Store) UpdateTenant(ctx context.Context, id string, fn func(store.Tenant) (store.Tenant, error)) (store.Tenant, error) {
+	var updated store.Tenant
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var old store.Tenant
+		var created int64
+		err := tx.QueryRowContext(ctx, s.f.rebind(`SELECT id, name, quota_hour, quota_day, created_at FROM tenants WHERE id = ?`+s.f.forUpdate), id).
+			Scan(&old.ID, &old.Name, &old.Limits.QuotaHour, &old.Limits.QuotaDay, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("tenant %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		old.CreatedAt = fromMicros(created)
+		if updated, err = fn(old); err != nil {
+			return err
+		}
+		updated.ID = old.ID
+		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE tenants SET name = ?, quota_hour = ?, quota_day = ? WHERE id = ?`),
+			updated.Name, updated.Limits.QuotaHour, updated.Limits.QuotaDay, id)
+		return s.wrap(err)
+	})
+	return updated, err
 }

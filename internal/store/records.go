@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// OpaqueToken is an issued opaque token: only a handle. The store keeps the
+// SHA-256 of the token, never the token.
+type OpaqueToken struct {
+	Hash        string
+	ClientID    string
+	Audience    string
+	Scopes      []string
+	Tenant      string
+	Environment string
+	Service     string
+	JTI         string
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
+}
+
+// Revocation records a revoked JWT by its jti until the JWT expires.
+type Revocation struct {
+	JTI       string    `json:"jti"`
+	ClientID  string    `json:"client_id"`
+	RevokedAt time.Time `json:"revoked_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Audit event kinds.
+const (
+	AuditTokenIssued = "token.issued"
+)
+
+// AuditEvent is who did what, when. Detail holds the kind's own fields
+// (before/after of an admin change; audience, scopes, jti, expiry and
+// source address of an issuance) as JSON.
+type AuditEvent struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Actor    string    `json:"actor"`
+	ClientID string    `json:"client_id,omitempty"`
+	Target   string    `json:"target,omitempty"`
+	Detail   string    `json:"detail"`
+}
+
+// AuditFilter selects audit events; zero fields select everything.
+type AuditFilter struct {
+	ClientID string
+	Since    time.Time
+	Until    time.Time
+	Kind     string
+	Limit    int
+}
+
+// TokenStore holds what issuing and revoking tokens needs beyond the catalog.
+type TokenStore interface {
+	CreateOpaqueToken(ctx context.Context, t OpaqueToken) error
+	GetOpaqueToken(ctx context.Context, hash string) (OpaqueToken, error)
+	DeleteOpaqueToken(ctx context.Context, hash string) error
+	// PurgeExpired removes opaque tokens and revocations expired before t.
+	PurgeExpired(ctx context.Context, t time.Time) (int64, error)
+
+	Revoke(ctx context.Context, r Revocation) error
+	// ListRevocations returns unexpired revocations made at or after since.
+	ListRevocations(ctx context.Context, since time.Time) ([]Revocation, error)
+}
+
+// AuditStore holds the audit log.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// ListAudit returns matching events, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}

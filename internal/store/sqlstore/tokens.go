@@ -1,0 +1,150 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+const opaqueColumns = `hash, client_id, audience, scopes, tenant, environment, service, jti, issued_at, expires_at`
+
+func (s *Store) CreateOpaqueToken(ctx context.Context, t store.OpaqueToken) error {
+	scopes, _ := json.Marshal(t.Scopes)
+	return s.insert(ctx, "opaque token", `INSERT INTO opaque_tokens (`+opaqueColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.ClientID, t.Audience, string(scopes), t.Tenant, t.Environment, t.Service, t.JTI, micros(t.IssuedAt), micros(t.ExpiresAt))
+}
+
+func (s *Store) GetOpaqueToken(ctx context.Context, hash string) (store.OpaqueToken, error) {
+	var t store.OpaqueToken
+	var scopes string
+	var issued, expires int64
+	err := s.db.QueryRowContext(ctx, s.f.rebind(`SELECT `+opaqueColumns+` FROM opaque_tokens WHERE hash = ?`), hash).
+		Scan(&t.Hash, &t.ClientID, &t.Audience, &scopes, &t.Tenant, &t.Environment, &t.Service, &t.JTI, &issued, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("opaque token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return t, s.wrap(err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
+		return t, fmt.Errorf("opaque token: decoding scopes: %w", err)
+	}
+	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
+	return t, nil
+}
+
+func (s *Store) DeleteOpaqueToken(ctx context.Context, hash string) error {
+	res, err := s.exec(ctx, `DELETE FROM opaque_tokens WHERE hash = ?`, hash)
+	return s.deleted("opaque token", res, err)
+}
+
+func (s *Store) PurgeExpired(ctx context.Context, t time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{`DELETE FROM opaque_tokens WHERE expires_at < ?`, `DELETE FROM revocations WHERE expires_at < ?`} {
+		res, err := s.exec(ctx, q, micros(t))
+		if err != nil {
+			return total, s.wrap(err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
+
+func (s *Store) Revoke(ctx context.Context, r store.Revocation) error {
+	err := s.insert(ctx, "revocation "+r.JTI, `INSERT INTO revocations (jti, client_id, revoked_at, expires_at) VALUES (?, ?, ?, ?)`,
+		r.JTI, r.ClientID, micros(r.RevokedAt), micros(r.ExpiresAt))
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return nil // revoking twice is revoking once
+	}
+	return err
+}
+
+func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
+	rows, err := s.db.QueryContext(ctx, s.f.rebind(`SELECT jti, client_id, revoked_at, expires_at FROM revocations WHERE revoked_at >= ? AND expires_at >= ? ORDER BY revoked_at`),
+		micros(since), time.Now().UnixMicro())
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.Revocation{}
+	for rows.Next() {
+		var r store.Revocation
+		var revoked, expires int64
+		if err := rows.Scan(&r.JTI, &r.ClientID, &revoked, &expires); err != nil {
+			return nil, s.wrap(err)
+		}
+		r.RevokedAt, r.ExpiresAt = fromMicros(revoked), fromMicros(expires)
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, s.f.rebind(`INSERT INTO audit_events (id, at, kind, actor, client_id, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return s.wrap(err)
+		}
+		defer stmt.Close()
+		for _, e := range events {
+			if _, err := stmt.ExecContext(ctx, e.ID, micros(e.At), e.Kind, e.Actor, e.ClientID, e.Target, e.Detail); err != nil {
+				if isUniqueViolation(err) {
+					continue // a retried batch: the event is already there
+				}
+				return s.wrap(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+	q := `SELECT id, at, kind, actor, client_id, target, detail FROM audit_events WHERE 1 = 1`
+	var args []any
+	if f.ClientID != "" {
+		q += ` AND client_id = ?`
+		args = append(args, f.ClientID)
+	}
+	if f.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, micros(f.Until))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	q += fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT %d`, limit)
+	rows, err := s.db.QueryContext(ctx, s.f.rebind(q), args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.AuditEvent{}
+	for rows.Next() {
+		var e store.AuditEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.ClientID, &e.Target, &e.Detail); err != nil {
+			return nil, s.wrap(err)
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, s.wrap(rows.Err())
+}
