@@ -32,8 +32,16 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 		TokenTTL: 15 * time.Minute, TokenFormat: store.FormatJWT, SigningAlg: "ES256", BuiltIn: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if err := st.CreateAPI(ctx, api); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-		return false, fmt.Errorf("creating the admin API: %w", err)
+	introspect := store.API{
+		Audience: IntrospectAudience, Name: "gatehouse introspection",
+		Scopes:   []store.Scope{{Name: ScopeIntrospect, Description: "introspect and revoke any client's tokens, list revocations"}},
+		TokenTTL: 15 * time.Minute, TokenFormat: store.FormatJWT, SigningAlg: "ES256", BuiltIn: true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	for _, a := range []store.API{api, introspect} {
+		if err := st.CreateAPI(ctx, a); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return false, fmt.Errorf("creating the built-in API %s: %w", a.Audience, err)
+		}
 	}
 	clients, err := st.ListClients(ctx)
 	if err != nil {

@@ -17,6 +17,10 @@ const (
 	AdminAudience = "urn:gatehouse:admin"
 	ScopeRead     = "admin:read"
 	ScopeWrite    = "admin:write"
+	// IntrospectAudience is the built-in API whose grant lets a client (a
+	// gateway) introspect and revoke any token (token.IntrospectAudience).
+	IntrospectAudience = "urn:gatehouse:introspect"
+	ScopeIntrospect    = "introspect"
 )
 
 // ErrInvalid marks a request that breaks a rule; the message says which.

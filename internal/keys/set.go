@@ -2,8 +2,8 @@ package keys
 
 import (
 	"encoding/json"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 

@@ -74,9 +74,24 @@ func ErrAccessDenied(audience string) *Error {
 	return newError(http.StatusForbidden, "access_denied", "Client is not authorized to access %q.", truncate(audience))
 }
 
+// ErrUnauthorizedClient refuses a client acting on a token it does not own (400).
+func ErrUnauthorizedClient(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, "unauthorized_client", format, args...)
+}
+
+// ErrNotFound answers a path that names no endpoint, e.g. an unknown service (404).
+func ErrNotFound(format string, args ...any) *Error {
+	return newError(http.StatusNotFound, "invalid_request", format, args...)
+}
+
+// ErrAccessDeniedf is access_denied (403) with its own description.
+func ErrAccessDeniedf(format string, args ...any) *Error {
+	return newError(http.StatusForbidden, "access_denied", format, args...)
+}
+
 // ErrMethodNotAllowed answers any method but POST on a token path (405).
 func ErrMethodNotAllowed() *Error {
-	e := newError(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts only POST.")
+	e := newError(http.StatusMethodNotAllowed, "invalid_request", "This endpoint accepts only POST.")
 	e.Allow = http.MethodPost
 	return e
 }

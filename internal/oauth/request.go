@@ -15,7 +15,8 @@ import (
 // MaxBodyBytes bounds a token request body; real ones are a few hundred bytes.
 const MaxBodyBytes = 16 << 10
 
-// TokenRequest is a parsed token request, before any policy is applied.
+// TokenRequest is a parsed request to a token, introspection or
+// revocation endpoint, before any policy is applied.
 type TokenRequest struct {
 	GrantType    string
 	ClientID     string
@@ -27,6 +28,10 @@ type TokenRequest struct {
 	Scope    string
 	// ScopeGiven distinguishes an absent scope from an empty one.
 	ScopeGiven bool
+	// Token and TokenTypeHint are the subject of introspection (RFC 7662)
+	// and revocation (RFC 7009).
+	Token         string
+	TokenTypeHint string
 }
 
 // ParseOptions says where a token endpoint reads parameters from.
@@ -80,6 +85,8 @@ func ParseTokenRequest(w http.ResponseWriter, r *http.Request, opts ParseOptions
 	req.Resource = get("resource")
 	req.Scope = get("scope")
 	_, req.ScopeGiven = params["scope"]
+	req.Token = get("token")
+	req.TokenTypeHint = get("token_type_hint")
 
 	if err := req.applyBasic(r.Header.Get("Authorization")); err != nil {
 		return req, err

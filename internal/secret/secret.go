@@ -73,7 +73,7 @@ func ValidateImported(plain string) error {
 	if len(plain) < 16 {
 		return ErrWeakSecret
 	}
-	if len(plain) > MaxLen || len(plain) > 72 && !strings.HasPrefix(plain, Prefix) {
+	if len(plain) > 72 { // HashSlow (bcrypt) refuses longer input, prefixed or not
 		return fmt.Errorf("an imported secret must be at most 72 characters (bcrypt's limit)")
 	}
 	for i := 0; i < len(plain); i++ {

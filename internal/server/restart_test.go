@@ -51,8 +51,8 @@ func TestRestartKeepsEverything(t *testing.T) {
 	h2.do("GET", "/admin/v1/apis", nil, &apis)
 	var keysAfter []admin.KeyView
 	h2.do("GET", "/admin/v1/keys", nil, &keysAfter)
-	if len(tenants) != 2 || len(envs) != 1 || len(apis) != 3 {
-		t.Errorf("after restart: %d tenants, %d environments, %d APIs; want 2, 1, 3 (with the admin API)", len(tenants), len(envs), len(apis))
+	if len(tenants) != 2 || len(envs) != 1 || len(apis) != 4 {
+		t.Errorf("after restart: %d tenants, %d environments, %d APIs; want 2, 1, 4 (with the two built-in APIs)", len(tenants), len(envs), len(apis))
 	}
 	if len(keysAfter) != len(keysBefore) || len(keysAfter) != 3 {
 		t.Errorf("keys: %d before, %d after; want 3 and 3", len(keysBefore), len(keysAfter))

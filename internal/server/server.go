@@ -103,6 +103,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	s.issuer = &token.Issuer{
 		IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience,
 		Keys: s.keys, Catalog: s.catalog, Secrets: secret.NewChecker(), Now: opts.Now,
+		Tokens: st, Revoked: token.NewRevocations(st),
+	}
+	if err := s.issuer.Revoked.Sync(ctx, now); err != nil {
+		return nil, fmt.Errorf("loading revocations: %w", err)
 	}
 	s.routes()
 	return s, nil
@@ -137,12 +141,21 @@ func (s *Server) routes() {
 	public := http.NewServeMux()
 	tokens := &token.Handler{Issuer: s.issuer, Log: s.log}
 	public.Handle("/oauth/token", tokens)
+	public.HandleFunc("/oauth/introspect", tokens.Introspect)
+	public.HandleFunc("/oauth/revoke", tokens.Revoke)
+	public.HandleFunc("/oauth/revocations", tokens.Revocations)
 	wellknown.Mount(public, wellknown.NewMetadata(s.cfg.Issuer), s.keys)
 	public.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	public.HandleFunc("GET /readyz", s.ready)
+	// The per-service endpoints are matched here rather than as a mux
+	// pattern: /{service}/... would overlap /admin/ and /console/.
 	public.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if service, ok := token.ServiceFromPath(r.URL.Path); ok {
+			tokens.ServeService(w, r, service)
+			return
+		}
 		oauth.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such endpoint."})
 	})
 
@@ -286,8 +299,12 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) background(ctx context.Context) {
 	keyTick := time.NewTicker(30 * time.Second)
 	reload := time.NewTicker(60 * time.Second)
+	revocations := time.NewTicker(2 * time.Second)
+	purge := time.NewTicker(10 * time.Minute)
 	defer keyTick.Stop()
 	defer reload.Stop()
+	defer revocations.Stop()
+	defer purge.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -295,6 +312,16 @@ func (s *Server) background(ctx context.Context) {
 		case <-keyTick.C:
 			if err := s.rotator.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("signing key rotation step failed", "err", err)
+			}
+		case <-revocations.C:
+			if err := s.issuer.Revoked.Sync(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("revocation sync failed", "err", err)
+			}
+		case <-purge.C:
+			if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purging expired tokens failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("purged expired opaque tokens and revocations", "rows", n)
 			}
 		case <-reload.C:
 			if err := s.catalog.Reload(ctx); err != nil && ctx.Err() == nil {

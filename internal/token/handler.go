@@ -3,36 +3,136 @@ package token
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Handler serves POST /oauth/token.
+// Handler serves the token endpoints: POST /oauth/token and the
+// per-service POST /{service}/v1/oauth2/token, plus introspection,
+// revocation and the revocation list.
 type Handler struct {
 	Issuer *Issuer
 	Log    *slog.Logger
 }
 
-// ServeHTTP answers one token request: the documents' four fields with
+// ServiceFromPath returns the service of a per-service token path
+// (/{service}/v1/oauth2/token).
+func ServiceFromPath(path string) (string, bool) {
+	rest, ok := strings.CutSuffix(path, "/v1/oauth2/token")
+	if !ok || !strings.HasPrefix(rest, "/") || strings.Count(rest, "/") != 1 || len(rest) < 2 {
+		return "", false
+	}
+	return rest[1:], true
+}
+
+// ServeHTTP answers POST /oauth/token: the documents' four fields with
 // Cache-Control: no-store, or an RFC 6749 §5.2 error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serveToken(w, r, "")
+}
+
+// ServeService answers POST /{service}/v1/oauth2/token. Parameters may come
+// in the query string here, as the gateway document sends them.
+func (h *Handler) ServeService(w http.ResponseWriter, r *http.Request, service string) {
+	h.serveToken(w, r, service)
+}
+
+func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service string) {
 	if r.Method != http.MethodPost {
 		oauth.WriteError(w, oauth.ErrMethodNotAllowed())
 		return
 	}
+	req, err := oauth.ParseTokenRequest(w, r, oauth.ParseOptions{AllowQuery: service != ""})
+	if err != nil {
+		h.fail(w, r, req, err)
+		return
+	}
+	resp, _, err := h.Issuer.Token(r.Context(), req, service)
+	if err != nil {
+		h.fail(w, r, req, err)
+		return
+	}
+	noStore(w)
+	oauth.WriteJSON(w, http.StatusOK, resp)
+}
+
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// Introspect answers POST /oauth/introspect (RFC 7662).
+func (h *Handler) Introspect(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.parsePost(w, r)
+	if !ok {
+		return
+	}
+	out, err := h.Issuer.Introspect(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, req, err)
+		return
+	}
+	noStore(w)
+	oauth.WriteJSON(w, http.StatusOK, out)
+}
+
+// Revoke answers POST /oauth/revoke (RFC 7009).
+func (h *Handler) Revoke(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.parsePost(w, r)
+	if !ok {
+		return
+	}
+	if err := h.Issuer.Revoke(r.Context(), req); err != nil {
+		h.fail(w, r, req, err)
+		return
+	}
+	noStore(w)
+	w.WriteHeader(http.StatusOK)
+}
+
+// Revocations answers POST /oauth/revocations: the revoked JWT ids since
+// the unix time in "since", for a client holding the introspection grant.
+func (h *Handler) Revocations(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.parsePost(w, r)
+	if !ok {
+		return
+	}
+	var since time.Time
+	if s := r.URL.Query().Get("since"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			h.fail(w, r, req, oauth.ErrInvalidRequest("since must be a unix time."))
+			return
+		}
+		since = time.Unix(n, 0)
+	}
+	revs, err := h.Issuer.RevokedSince(r.Context(), req, since)
+	if err != nil {
+		h.fail(w, r, req, err)
+		return
+	}
+	noStore(w)
+	oauth.WriteJSON(w, http.StatusOK, struct {
+		Revocations []store.Revocation `json:"revocations"`
+		Now         int64              `json:"now"`
+	}{revs, h.Issuer.now().Unix()})
+}
+
+func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.TokenRequest, bool) {
+	if r.Method != http.MethodPost {
+		oauth.WriteError(w, oauth.ErrMethodNotAllowed())
+		return oauth.TokenRequest{}, false
+	}
 	req, err := oauth.ParseTokenRequest(w, r, oauth.ParseOptions{})
 	if err != nil {
 		h.fail(w, r, req, err)
-		return
+		return req, false
 	}
-	resp, _, err := h.Issuer.Token(r.Context(), req)
-	if err != nil {
-		h.fail(w, r, req, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	oauth.WriteJSON(w, http.StatusOK, resp)
+	return req, true
 }
 
 // fail writes the error and logs it without any credential: client ids are

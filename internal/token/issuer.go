@@ -2,9 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -26,8 +23,14 @@ type Issuer struct {
 	Keys            *keys.Set
 	Catalog         *catalog.Catalog
 	Secrets         *secret.Checker
+	// Tokens stores opaque tokens and revocations.
+	Tokens store.TokenStore
+	// Revoked is the node's copy of revoked JWT ids.
+	Revoked *Revocations
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	reuse reuseCache
 }
 
 // Response is the documents' four-field token answer.
@@ -38,13 +41,24 @@ type Response struct {
 	TokenType   string `json:"token_type"`
 }
 
-// Grant is what a token request was found to be entitled to.
+// Grant is what a token request was found to be entitled to, and after
+// Mint, what was issued.
 type Grant struct {
 	Client   *store.Client
 	API      *store.API
 	Audience string // the resolved audience (a template filled with the tenant)
 	Scopes   []string
 	TTL      time.Duration
+	// Service and APIKey bind a per-service token to one service and one
+	// environment (the environment's public api_key).
+	Service string
+	APIKey  string
+
+	// Set by Mint.
+	JTI       string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	Reused    bool
 }
 
 func (i *Issuer) now() time.Time {
@@ -55,23 +69,58 @@ func (i *Issuer) now() time.Time {
 }
 
 // Token runs a parsed request through every step and returns the answer.
-func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest) (Response, *Grant, error) {
+// service is "" at /oauth/token, or the path name of the per-service
+// endpoint the request came to.
+func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service string) (Response, *Grant, error) {
 	if req.GrantType == "" {
 		return Response{}, nil, oauth.ErrInvalidRequest("grant_type is required.")
 	}
 	if req.GrantType != "client_credentials" {
 		return Response{}, nil, oauth.ErrUnsupportedGrantType(req.GrantType)
 	}
+	var api *store.API
+	if service != "" {
+		var ok bool
+		if api, ok = i.Catalog.Service(service); !ok {
+			return Response{}, nil, oauth.ErrNotFound("No service named %q.", truncate(service))
+		}
+	}
 	client, err := i.Authenticate(ctx, req)
 	if err != nil {
 		return Response{}, nil, err
 	}
-	g, err := i.Authorize(client, req)
+	var g *Grant
+	if api != nil {
+		g, err = i.authorizeService(client, api, req)
+	} else {
+		g, err = i.Authorize(client, req)
+	}
 	if err != nil {
 		return Response{}, nil, err
 	}
-	resp, err := i.Mint(g)
+	resp, err := i.Mint(ctx, g)
 	return resp, g, err
+}
+
+// authorizeService applies the per-service endpoint's policy: the token is
+// for that service's API and bound to the client's environment.
+func (i *Issuer) authorizeService(client *store.Client, api *store.API, req oauth.TokenRequest) (*Grant, error) {
+	if a := req.Audience + req.Resource; a != "" && req.Audience != api.Audience && req.Resource != api.Audience {
+		return nil, oauth.ErrInvalidTarget("This endpoint issues tokens for %q only.", api.Audience)
+	}
+	if client.Environment == "" {
+		return nil, oauth.ErrAccessDeniedf("Client is not authorized to access %q: only a client of an environment gets tokens for a service.", api.Service)
+	}
+	env, ok := i.Catalog.Environment(client.Tenant, client.Environment)
+	if !ok {
+		return nil, oauth.ErrInvalidClient(req.Basic)
+	}
+	g, err := i.grant(client, api, api.Audience, req)
+	if err != nil {
+		return nil, err
+	}
+	g.Service, g.APIKey = api.Service, env.APIKey
+	return g, nil
 }
 
 // Authenticate checks the client's credentials. Unknown, disabled and
@@ -160,75 +209,6 @@ func (i *Issuer) audience(req oauth.TokenRequest) (string, error) {
 		return i.DefaultAudience, nil
 	}
 	return "", oauth.ErrInvalidRequest("audience is required.")
-}
-
-// Claims are the JWT access token claims: RFC 9068 plus the hosted
-// vendor's, so APIs written against it keep working.
-type Claims struct {
-	Issuer      string `json:"iss"`
-	Subject     string `json:"sub"`
-	Audience    string `json:"aud"`
-	IssuedAt    int64  `json:"iat"`
-	Expiry      int64  `json:"exp"`
-	JTI         string `json:"jti"`
-	ClientID    string `json:"client_id"`
-	AZP         string `json:"azp"`
-	Scope       string `json:"scope"`
-	GrantType   string `json:"gty"`
-	Tenant      string `json:"tenant,omitempty"`
-	Environment string `json:"environment,omitempty"`
-	Service     string `json:"service,omitempty"`
-}
-
-// Mint issues the token for a grant.
-func (i *Issuer) Mint(g *Grant) (Response, error) {
-	if g.API.TokenFormat != store.FormatJWT {
-		return Response{}, oauth.ErrServerError(fmt.Errorf("api %s: token format %q is not available yet", g.API.Audience, g.API.TokenFormat))
-	}
-	key := i.Keys.Current(g.API.SigningAlg)
-	if key == nil {
-		return Response{}, oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
-	}
-	now := i.now().Truncate(time.Second)
-	exp := now.Add(g.TTL)
-	scope := strings.Join(g.Scopes, " ")
-	claims := Claims{
-		Issuer:      i.IssuerURL,
-		Subject:     g.Client.ID + "@clients",
-		Audience:    g.Audience,
-		IssuedAt:    now.Unix(),
-		Expiry:      exp.Unix(),
-		JTI:         newJTI(),
-		ClientID:    g.Client.ID,
-		AZP:         g.Client.ID,
-		Scope:       scope,
-		GrantType:   "client-credentials",
-		Tenant:      g.Client.Tenant,
-		Environment: g.Client.Environment,
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return Response{}, oauth.ErrServerError(err)
-	}
-	jwt, err := key.Sign(payload)
-	if err != nil {
-		return Response{}, oauth.ErrServerError(err)
-	}
-	return Response{AccessToken: jwt, Scope: scope, ExpiresIn: claims.Expiry - claims.IssuedAt, TokenType: "Bearer"}, nil
-}
-
-// newJTI returns a unique token id: 128 random bits in hex.
-func newJTI() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("token: crypto/rand failed: " + err.Error())
-	}
-	const hexdigits = "0123456789abcdef"
-	out := make([]byte, 32)
-	for i, v := range b {
-		out[i*2], out[i*2+1] = hexdigits[v>>4], hexdigits[v&15]
-	}
-	return string(out)
 }
 
 func truncate(s string) string {

@@ -18,8 +18,9 @@ var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 // leeway tolerates small clock differences.
 const leeway = 30 * time.Second
 
-// Verify checks a JWT that this gatehouse issued for audience: signature by a
-// published key of the header's algorithm, typ, iss, aud, exp and iat.
+// Verify checks a JWT that this gatehouse issued for audience (any
+// audience when it is ""): signature by a published key of the header's
+// algorithm, typ, iss, aud, exp and iat.
 func (i *Issuer) Verify(raw, audience string) (*Claims, error) {
 	jws, err := jose.ParseSignedCompact(raw, signingAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
@@ -45,7 +46,7 @@ func (i *Issuer) Verify(raw, audience string) (*Claims, error) {
 	switch {
 	case c.Issuer != i.IssuerURL:
 		return nil, fmt.Errorf("%w: wrong issuer", ErrInvalidToken)
-	case c.Audience != audience:
+	case audience != "" && c.Audience != audience:
 		return nil, fmt.Errorf("%w: wrong audience", ErrInvalidToken)
 	case now.After(time.Unix(c.Expiry, 0).Add(leeway)):
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)

@@ -38,6 +38,8 @@ func NewMetadata(issuer string) Metadata {
 		ResponseTypesSupported:            []string{},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		SigningAlgValuesSupported:         store.SigningAlgs,
+		IntrospectionEndpoint:             base + "/oauth/introspect",
+		RevocationEndpoint:                base + "/oauth/revoke",
 	}
 }
 

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/internal/bench"
+)
+
+// Every name in this file starts with bench: package main is shared with
+// the other subcommands.
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure signing speed and load-test a token endpoint",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newBenchSignCmd(), newBenchTokenCmd())
+	return cmd
+}
+
+func newBenchSignCmd() *cobra.Command {
+	var opts bench.SignOptions
+	cmd := &cobra.Command{
+		Use:   "sign",
+		Short: "Sign access tokens on every core with gatehouse's signing code: the token endpoint's ceiling",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := benchOutputFormat(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			res, err := bench.Sign(ctx, opts)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return benchWriteJSON(cmd.OutOrStdout(), res)
+			}
+			benchPrintSign(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Alg, "alg", "RS256", "signing algorithm: RS256, ES256 or EdDSA")
+	f.DurationVar(&opts.Duration, "duration", 10*time.Second, "how long to sign for")
+	f.IntVar(&opts.Workers, "workers", 0, "signing goroutines (default GOMAXPROCS)")
+	return cmd
+}
+
+func newBenchTokenCmd() *cobra.Command {
+	var fl benchTokenFlags
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Load-test POST /oauth/token with the client credentials grant",
+		Long: `Load-test POST <url>/oauth/token with the client credentials grant.
+
+By default every worker sends its next request as soon as its last one is
+answered (closed loop). With --rate N, requests are sent at N per second
+whatever the server does (open loop), and latency runs from each request's
+intended send time, so a server that falls behind shows it in the
+percentiles. Latency figures cover the token (200) answers.
+
+The run fails (non-zero exit) when no request got a token, or with --verify
+when any token's signature does not verify against <url>/.well-known/jwks.json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := benchOutputFormat(cmd)
+			if err != nil {
+				return err
+			}
+			opts, err := fl.options()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			res, err := bench.Token(ctx, opts)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				if err := benchWriteJSON(cmd.OutOrStdout(), res); err != nil {
+					return err
+				}
+			} else {
+				benchPrintToken(cmd.OutOrStdout(), res)
+			}
+			return res.Err()
+		},
+	}
+	fl.define(cmd)
+	return cmd
+}
+
+// benchTokenFlags are the flags of bench token: the options themselves,
+// and the flags that options() turns into some of them.
+type benchTokenFlags struct {
+	opts                bench.TokenOptions
+	scopes              []string
+	secretFile          string
+	basic, post, asJSON bool
+}
+
+func (fl *benchTokenFlags) define(cmd *cobra.Command) {
+	f, o := cmd.Flags(), &fl.opts
+	f.StringVar(&o.URL, "url", benchEnvOr("GATEHOUSE_URL", "http://127.0.0.1:8080"), "gatehouse base URL (env GATEHOUSE_URL)")
+	f.StringVar(&o.ClientID, "client-id", "", "client id")
+	f.StringVar(&o.ClientSecret, "client-secret", "", "client secret (or --client-secret-file, or env GATEHOUSE_CLIENT_SECRET)")
+	f.StringVar(&fl.secretFile, "client-secret-file", "", "file holding the client secret")
+	f.StringVar(&o.Audience, "audience", "", "audience to ask for (omit to use the server's default audience)")
+	f.StringArrayVar(&fl.scopes, "scope", nil, "scope to ask for, repeatable (default: all granted)")
+	f.IntVar(&o.Concurrency, "concurrency", 16, "workers, each with one keep-alive connection and at most one request in flight")
+	f.Float64Var(&o.Rate, "rate", 0, "requests per second, open loop (default: closed loop, as fast as the workers go)")
+	f.DurationVar(&o.Duration, "duration", 15*time.Second, "length of the measured run")
+	f.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured load before the run (0 skips it)")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Second, "timeout of one request")
+	f.BoolVar(&fl.basic, "basic", false, "authenticate with client_secret_basic (HTTP Basic)")
+	f.BoolVar(&fl.post, "post", false, "authenticate with client_secret_post in a form body (the default)")
+	f.BoolVar(&fl.asJSON, "json", false, "send the parameters, credentials included, as a JSON body")
+	f.BoolVar(&o.Verify, "verify", false, "verify every token's signature against the JWKS (costs client CPU)")
+	cmd.MarkFlagsMutuallyExclusive("basic", "post", "json")
+	cmd.MarkFlagsMutuallyExclusive("client-secret", "client-secret-file")
+	_ = cmd.MarkFlagRequired("client-id")
+}
+
+// options completes the options from the flags that are not options.
+func (fl *benchTokenFlags) options() (bench.TokenOptions, error) {
+	o := fl.opts
+	switch {
+	case fl.basic:
+		o.Auth = bench.AuthBasic
+	case fl.asJSON:
+		o.Auth = bench.AuthJSON
+	default:
+		o.Auth = bench.AuthPost
+	}
+	o.Scope = strings.Join(fl.scopes, " ")
+	var err error
+	o.ClientSecret, err = benchClientSecret(o.ClientSecret, fl.secretFile)
+	return o, err
+}
+
+func benchOutputFormat(cmd *cobra.Command) (string, error) {
+	format, err := cmd.Flags().GetString("output")
+	if err != nil {
+		return "", err
+	}
+	if format != "text" && format != "json" {
+		return "", fmt.Errorf("unknown output format %q (want text or json)", format)
+	}
+	return format, nil
+}
+
+func benchEnvOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// benchClientSecret takes the secret from the flag, else the file, else
+// GATEHOUSE_CLIENT_SECRET.
+func benchClientSecret(flag, file string) (string, error) {
+	switch {
+	case flag != "":
+		return flag, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("reading the client secret: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case os.Getenv("GATEHOUSE_CLIENT_SECRET") != "":
+		return os.Getenv("GATEHOUSE_CLIENT_SECRET"), nil
+	}
+	return "", fmt.Errorf("no client secret: give --client-secret, --client-secret-file or GATEHOUSE_CLIENT_SECRET")
+}
+
+func benchWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func benchPrintSign(w io.Writer, r bench.SignResult) {
+	fmt.Fprintf(w, "bench sign: %s on %d workers (%d CPUs, %s), %s\n",
+		r.Alg, r.Workers, r.CPUs, r.GoVersion, benchDuration(r.Elapsed))
+	fmt.Fprintf(w, "  signatures   %d  (%.0f/s)\n", r.Signatures, r.PerSecond)
+	fmt.Fprintf(w, "  latency      %s\n", benchLatency(r.Latency))
+	fmt.Fprintf(w, "  token size   %d bytes\n", r.TokenBytes)
+}
+
+func benchPrintToken(w io.Writer, r bench.TokenResult) {
+	fmt.Fprintf(w, "bench token: POST %s, %s, %s, %d workers, %s\n",
+		r.URL, r.Auth, r.Mode, r.Concurrency, benchDuration(r.Elapsed))
+	fmt.Fprintf(w, "  tokens       %d of %d requests  (%.1f/s)\n", r.OK, r.Requests, r.TokensPerSecond)
+	if r.Latency.Count > 0 {
+		from := ""
+		if r.OpenLoop != nil {
+			from = "  (from intended send time)"
+		}
+		fmt.Fprintf(w, "  latency      %s%s\n", benchLatency(r.Latency), from)
+	}
+	for i, f := range r.Failures {
+		label := "  failures   "
+		if i > 0 {
+			label = "             "
+		}
+		code := f.Error
+		if code == "" {
+			code = "(no error code)"
+		}
+		fmt.Fprintf(w, "%s  %d %s: %d\n", label, f.Status, code, f.Count)
+	}
+	fmt.Fprintf(w, "  transport errors  %d\n", r.TransportErrors)
+	for _, e := range r.TransportKinds {
+		fmt.Fprintf(w, "               %s: %d\n", e.Error, e.Count)
+	}
+	if o := r.OpenLoop; o != nil {
+		fmt.Fprintf(w, "  schedule     %.0f/s: %d scheduled, %d sent, %d behind schedule (max lag %s), %d unsent\n",
+			o.Rate, o.Scheduled, o.Sent, o.Behind, benchDuration(o.MaxLag), o.Unsent)
+	}
+	if v := r.Verification; v != nil {
+		fmt.Fprintf(w, "  verified     %d, failed %d, JWKS fetched %d times\n", v.Verified, v.Failed, v.JWKSFetches)
+	}
+}
+
+func benchLatency(s bench.Summary) string {
+	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s",
+		benchDuration(s.Mean), benchDuration(s.P50), benchDuration(s.P90),
+		benchDuration(s.P99), benchDuration(s.P999), benchDuration(s.Max))
+}
+
+// benchDuration prints d with three or four significant digits.
+func benchDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}

@@ -1,0 +1,182 @@
+package token
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Claims are the JWT access token claims: RFC 9068 plus the hosted
+// vendor's, so APIs written against it keep working.
+type Claims struct {
+	Issuer      string `json:"iss"`
+	Subject     string `json:"sub"`
+	Audience    string `json:"aud"`
+	IssuedAt    int64  `json:"iat"`
+	Expiry      int64  `json:"exp"`
+	JTI         string `json:"jti"`
+	ClientID    string `json:"client_id"`
+	AZP         string `json:"azp"`
+	Scope       string `json:"scope"`
+	GrantType   string `json:"gty"`
+	Tenant      string `json:"tenant,omitempty"`
+	Environment string `json:"environment,omitempty"`
+	Service     string `json:"service,omitempty"`
+	APIKey      string `json:"api_key,omitempty"`
+}
+
+// OpaqueLength is the length of an opaque token, as in the gateway document.
+const OpaqueLength = 32
+
+// Mint issues the token for a grant (or, inside the API's reuse window,
+// hands back the one the client already holds) and records in g what was
+// issued.
+func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
+	now := i.now()
+	if resp, ok := i.reuse.get(g, now); ok {
+		return resp, nil
+	}
+	g.IssuedAt = now.Truncate(time.Second)
+	g.ExpiresAt = g.IssuedAt.Add(g.TTL)
+	g.JTI = newJTI()
+	scope := strings.Join(g.Scopes, " ")
+	var access string
+	var err error
+	switch g.API.TokenFormat {
+	case store.FormatOpaque:
+		access, err = i.mintOpaque(ctx, g)
+	default:
+		access, err = i.mintJWT(g, scope)
+	}
+	if err != nil {
+		return Response{}, err
+	}
+	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second), TokenType: "Bearer"}
+	i.reuse.put(g, resp)
+	return resp, nil
+}
+
+func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
+	key := i.Keys.Current(g.API.SigningAlg)
+	if key == nil {
+		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
+	}
+	payload, err := json.Marshal(Claims{
+		Issuer:      i.IssuerURL,
+		Subject:     g.Client.ID + "@clients",
+		Audience:    g.Audience,
+		IssuedAt:    g.IssuedAt.Unix(),
+		Expiry:      g.ExpiresAt.Unix(),
+		JTI:         g.JTI,
+		ClientID:    g.Client.ID,
+		AZP:         g.Client.ID,
+		Scope:       scope,
+		GrantType:   "client-credentials",
+		Tenant:      g.Client.Tenant,
+		Environment: g.Client.Environment,
+		Service:     g.Service,
+		APIKey:      g.APIKey,
+	})
+	if err != nil {
+		return "", oauth.ErrServerError(err)
+	}
+	jwt, err := key.Sign(payload)
+	if err != nil {
+		return "", oauth.ErrServerError(err)
+	}
+	return jwt, nil
+}
+
+// mintOpaque makes a random handle and stores its hash with what it grants.
+func (i *Issuer) mintOpaque(ctx context.Context, g *Grant) (string, error) {
+	if i.Tokens == nil {
+		return "", oauth.ErrServerError(fmt.Errorf("opaque tokens need a token store"))
+	}
+	tok := secret.RandomAlnum(OpaqueLength)
+	err := i.Tokens.CreateOpaqueToken(ctx, store.OpaqueToken{
+		Hash: HashOpaque(tok), ClientID: g.Client.ID, Audience: g.Audience, Scopes: g.Scopes,
+		Tenant: g.Client.Tenant, Environment: g.Client.Environment, Service: g.Service,
+		JTI: g.JTI, IssuedAt: g.IssuedAt, ExpiresAt: g.ExpiresAt,
+	})
+	if err != nil {
+		return "", oauth.ErrTemporarilyUnavailable(err)
+	}
+	return tok, nil
+}
+
+// HashOpaque is how opaque tokens are keyed in the store.
+func HashOpaque(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// newJTI returns a unique token id: 128 random bits in hex.
+func newJTI() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("token: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// reuseCache remembers the last token per client, audience, scopes and
+// service, for APIs with a reuse window.
+type reuseCache struct {
+	mu      sync.Mutex
+	entries map[reuseKey]reuseEntry
+}
+
+type reuseKey struct{ client, audience, scope, service string }
+
+type reuseEntry struct {
+	resp      Response
+	grant     Grant
+	issued    time.Time
+	expires   time.Time
+	secretSet int // len of the client's secrets when issued: a rotation invalidates
+}
+
+// maxReuseEntries bounds the cache; past it, it starts over.
+const maxReuseEntries = 200_000
+
+func keyOf(g *Grant) reuseKey {
+	return reuseKey{g.Client.ID, g.Audience, strings.Join(g.Scopes, " "), g.Service}
+}
+
+func (c *reuseCache) get(g *Grant, now time.Time) (Response, bool) {
+	if g.API.ReuseWindow <= 0 {
+		return Response{}, false
+	}
+	c.mu.Lock()
+	e, ok := c.entries[keyOf(g)]
+	c.mu.Unlock()
+	if !ok || now.Sub(e.issued) >= g.API.ReuseWindow || !now.Before(e.expires) || e.grant.Client != g.Client {
+		return Response{}, false
+	}
+	resp := e.resp
+	resp.ExpiresIn = int64(e.expires.Sub(now) / time.Second)
+	g.JTI, g.IssuedAt, g.ExpiresAt, g.Reused = e.grant.JTI, e.issued, e.expires, true
+	return resp, true
+}
+
+func (c *reuseCache) put(g *Grant, resp Response) {
+	if g.API.ReuseWindow <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxReuseEntries {
+		c.entries = map[reuseKey]reuseEntry{}
+	}
+	c.entries[keyOf(g)] = reuseEntry{resp: resp, grant: *g, issued: g.IssuedAt, expires: g.ExpiresAt}
+}
