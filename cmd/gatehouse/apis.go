@@ -20,6 +20,7 @@ func apiFlags(fs *pflag.FlagSet) {
 	fs.String("format", "", "token format: jwt or opaque (create default jwt)")
 	fs.String("alg", "", "signing algorithm: RS256, ES256 or EdDSA (create default RS256)")
 	fs.String("service", "", "path name of the per-service endpoint /{service}/v1/oauth2/token")
+	fs.String("reuse-window", "", "hand a client asking again within this window the token it holds, e.g. 1m (0: off)")
 }
 
 // apiInput turns the flags that were given into an admin.APIInput.
@@ -42,6 +43,14 @@ func apiInput(fs *pflag.FlagSet, audience string) (admin.APIInput, error) {
 		}
 		in.Scopes = &scopes
 	}
+	if rw := str("reuse-window"); rw != nil {
+		d, err := admin.ParseDuration(*rw)
+		if err != nil {
+			return in, fmt.Errorf("--reuse-window: %w", err)
+		}
+		v := admin.Duration(d)
+		in.ReuseWindow = &v
+	}
 	if ttl := str("ttl"); ttl != nil {
 		d, err := admin.ParseDuration(*ttl)
 		if err != nil {
@@ -56,7 +65,14 @@ func apiInput(fs *pflag.FlagSet, audience string) (admin.APIInput, error) {
 func printAPI(cmd *cobra.Command, a admin.APIView) error {
 	return fields(cmd, a, "audience", a.Audience, "name", a.Name,
 		"scopes", strings.Join(store.ScopeNames(a.Scopes), " "), "token_ttl", formatDuration(a.TokenTTL),
-		"token_format", a.TokenFormat, "signing_alg", a.SigningAlg, "service", orDash(a.Service))
+		"token_format", a.TokenFormat, "signing_alg", a.SigningAlg, "service", orDash(a.Service), "reuse_window", reuseText(a.ReuseWindow))
+}
+
+func reuseText(d *admin.Duration) string {
+	if d == nil {
+		return "off"
+	}
+	return formatDuration(*d)
 }
 
 func formatDuration(d admin.Duration) string {

@@ -52,6 +52,9 @@ func printClient(cmd *cobra.Command, c admin.ClientView) error {
 	}
 	pairs = append(pairs, "name", c.Name, "tenant", orDash(c.Tenant), "environment", orDash(c.Environment),
 		"disabled", fmt.Sprint(c.Disabled))
+	if l := c.Limits; l.Any() {
+		pairs = append(pairs, "limits", fmt.Sprintf("rate %d/s, quota %d/h, %d/d (0: none)", l.RatePerSecond, l.QuotaHour, l.QuotaDay))
+	}
 	if c.TokenTTL != nil {
 		pairs = append(pairs, "token_ttl", formatDuration(*c.TokenTTL))
 	}
@@ -93,6 +96,12 @@ func newClientCmd() *cobra.Command {
 			if in.TokenTTL, err = durationFlag(fs, "token-ttl"); err != nil {
 				return err
 			}
+			if in.SecretExpiresIn, err = durationFlag(fs, "secret-expires-in"); err != nil {
+				return err
+			}
+			if in.Limits, err = limitFlags(fs); err != nil {
+				return err
+			}
 			if stdin, _ := fs.GetBool("client-secret-stdin"); stdin {
 				if in.ClientID == "" {
 					return usageError("--client-secret-stdin imports an existing key: give its --client-id too")
@@ -118,6 +127,8 @@ func newClientCmd() *cobra.Command {
 	fs.String("name", "", "display name (required)")
 	fs.StringArray("grant", nil, "'AUDIENCE=SCOPE SCOPE' the client may ask for (repeatable)")
 	fs.String("token-ttl", "", "cap on the lifetime of this client's tokens, e.g. 15m")
+	fs.String("secret-expires-in", "", "the secret stops working this long from now, e.g. 90d (default: never)")
+	addLimitFlags(fs)
 	fs.String("client-id", "", "import: the existing client id")
 	fs.Bool("client-secret-stdin", false, "import: read the existing secret from standard input")
 
@@ -145,12 +156,20 @@ func newClientCmd() *cobra.Command {
 			if ttl != nil {
 				patch["token_ttl"] = ttl
 			}
+			limits, err := limitFlags(fs)
+			if err != nil {
+				return err
+			}
+			if limits != nil {
+				patch["limits"] = limits
+			}
 			return clientCall(cmd, "PATCH", args[0], "", patch)
 		},
 	}
 	update.Flags().String("name", "", "display name")
 	update.Flags().StringArray("grant", nil, "'AUDIENCE=SCOPE SCOPE' (repeatable; replaces every grant)")
 	update.Flags().String("token-ttl", "", "cap on the lifetime of this client's tokens (0 removes the cap)")
+	addLimitFlags(update.Flags())
 
 	rotate := &cobra.Command{
 		Use: "rotate-secret ID [--keep-old 24h]", Short: "Issue a new secret; the old one works for --keep-old", Args: cobra.ExactArgs(1),
@@ -159,10 +178,15 @@ func newClientCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return clientCall(cmd, "POST", args[0], "rotate-secret", map[string]any{"keep_old": keep})
+			expires, err := durationFlag(cmd.Flags(), "expires-in")
+			if err != nil {
+				return err
+			}
+			return clientCall(cmd, "POST", args[0], "rotate-secret", map[string]any{"keep_old": keep, "expires_in": expires})
 		},
 	}
 	rotate.Flags().String("keep-old", "0s", "how long the current secret keeps working")
+	rotate.Flags().String("expires-in", "", "the new secret stops working this long from now (default: never)")
 
 	list := &cobra.Command{
 		Use: "list", Short: "List clients", Args: cobra.NoArgs,

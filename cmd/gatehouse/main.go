@@ -32,6 +32,7 @@ func newRootCmd() *cobra.Command {
 		newAPICmd(),
 		newClientCmd(),
 		newKeysCmd(),
+		newAuditCmd(),
 		newBenchCmd(),
 	)
 	return root

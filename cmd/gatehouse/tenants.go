@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/adminclient"
@@ -42,7 +44,29 @@ func newTenantCmd() *cobra.Command {
 			return output(cmd, ts, []string{"ID", "NAME"}, rows)
 		},
 	}
-	return adminGroup("tenant", "Manage tenants", create, list)
+	update := &cobra.Command{
+		Use: "update ID --quota N/h --quota N/d", Short: "Set a tenant's token quotas (shared by all its clients)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := limitFlags(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if l == nil {
+				return usageError("give --quota N/h and/or --quota N/d")
+			}
+			c, err := apiClient(cmd)
+			if err != nil {
+				return err
+			}
+			var t store.Tenant
+			if err := c.Do(cmd.Context(), "PATCH", adminclient.Path("admin", "v1", "tenants", args[0]), map[string]any{"limits": l}, &t); err != nil {
+				return err
+			}
+			return fields(cmd, t, "id", t.ID, "name", t.Name, "quota", fmt.Sprintf("%d/h, %d/d (0: none)", t.Limits.QuotaHour, t.Limits.QuotaDay))
+		},
+	}
+	update.Flags().StringArray("quota", nil, "tokens an hour or a day for the whole tenant, e.g. 10000/h or 100000/d (repeatable)")
+	return adminGroup("tenant", "Manage tenants", create, list, update)
 }
 
 func newEnvCmd() *cobra.Command {

@@ -22,6 +22,7 @@ type Handler struct {
 	Service *Service
 	Issuer  *token.Issuer
 	Keys    KeyRotator
+	Audit   store.AuditStore
 	Log     *slog.Logger
 }
 
@@ -37,6 +38,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /admin/v1/tenants", r(h.listTenants))
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
+	mux.Handle("PATCH /admin/v1/tenants/{id}", w(h.updateTenant))
+	mux.Handle("GET /admin/v1/audit", r(h.listAudit))
 	mux.Handle("GET /admin/v1/environments", r(h.listEnvironments))
 	mux.Handle("POST /admin/v1/environments", w(h.createEnvironment))
 	mux.Handle("GET /admin/v1/apis", r(h.listAPIs))

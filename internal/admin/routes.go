@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
@@ -42,6 +43,46 @@ func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return reply(w, http.StatusOK, t)
+}
+
+func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Limits store.Limits `json:"limits"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, err := h.Service.SetTenantLimits(r.Context(), r.PathValue("id"), in.Limits)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, t)
+}
+
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{ClientID: q.Get("client"), Kind: q.Get("kind")}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return invalid("%s must be an RFC 3339 time, like 2026-11-22T10:00:00Z", name)
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return invalid("limit must be a positive number")
+		}
+		f.Limit = n
+	}
+	events, err := h.Audit.ListAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, events)
 }
 
 func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
@@ -143,6 +184,8 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 	setIf(&n.Name, in.Name)
 	setIf(&n.Grants, in.Grants)
 	setIf(&n.TokenTTL, ptrDuration(in.TokenTTL))
+	setIf(&n.Limits, in.Limits)
+	setIf(&n.SecretExpiresIn, ptrDuration(in.SecretExpiresIn))
 	c, plain, err := h.Service.CreateClient(r.Context(), n)
 	if err != nil {
 		return err
@@ -168,12 +211,13 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) error {
 		Grants   *map[string][]string `json:"grants"`
 		TokenTTL *Duration            `json:"token_ttl"`
 		Disabled *bool                `json:"disabled"`
+		Limits   *store.Limits        `json:"limits"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
 	c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{
-		Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled,
+		Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled, Limits: in.Limits,
 	})
 	if err != nil {
 		return err
@@ -201,18 +245,18 @@ func (h *Handler) setDisabled(disabled bool) handlerFunc {
 
 func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		KeepOld *Duration `json:"keep_old"`
+		KeepOld   *Duration `json:"keep_old"`
+		ExpiresIn *Duration `json:"expires_in"`
 	}
 	if r.ContentLength != 0 {
 		if err := decode(r, &in); err != nil {
 			return err
 		}
 	}
-	var keep time.Duration
-	if in.KeepOld != nil {
-		keep = time.Duration(*in.KeepOld)
-	}
-	c, plain, err := h.Service.RotateSecret(r.Context(), r.PathValue("id"), keep)
+	var keep, expires time.Duration
+	setIf(&keep, ptrDuration(in.KeepOld))
+	setIf(&expires, ptrDuration(in.ExpiresIn))
+	c, plain, err := h.Service.RotateSecret(r.Context(), r.PathValue("id"), keep, expires)
 	if err != nil {
 		return err
 	}
@@ -233,6 +277,7 @@ func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.Service.audit(r.Context(), "keys.rotate", "", nil, keyViews(ks))
 	return reply(w, http.StatusCreated, keyViews(ks))
 }
 

@@ -35,6 +35,15 @@ type Service struct {
 	Store   store.Store
 	Catalog *catalog.Catalog
 	Now     func() time.Time
+	// Audit records a change (nil: not recorded). before and after are
+	// wire views: never secrets or hashes.
+	Audit func(ctx context.Context, kind, target string, before, after any)
+}
+
+func (s *Service) audit(ctx context.Context, kind, target string, before, after any) {
+	if s.Audit != nil {
+		s.Audit(ctx, kind, target, before, after)
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -53,7 +62,29 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tena
 		name = id
 	}
 	t := store.Tenant{ID: id, Name: name, CreatedAt: s.now()}
-	return t, s.Store.CreateTenant(ctx, t)
+	if err := s.Store.CreateTenant(ctx, t); err != nil {
+		return t, err
+	}
+	s.audit(ctx, "tenant.create", id, nil, t)
+	return t, s.Catalog.RefreshTenant(ctx, id)
+}
+
+// SetTenantLimits sets a tenant's hourly and daily token quotas (0: none).
+func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits) (store.Tenant, error) {
+	if l.QuotaHour < 0 || l.QuotaDay < 0 || l.RatePerSecond != 0 {
+		return store.Tenant{}, invalid("a tenant takes hourly and daily quotas (not negative), not a rate limit")
+	}
+	var before store.Tenant
+	t, err := s.Store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
+		before = t
+		t.Limits = l
+		return t, nil
+	})
+	if err != nil {
+		return t, err
+	}
+	s.audit(ctx, "tenant.update", id, before, t)
+	return t, s.Catalog.RefreshTenant(ctx, id)
 }
 
 // CreateEnvironment adds an environment with a fresh public api_key.
@@ -68,6 +99,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (sto
 	if err := s.Store.CreateEnvironment(ctx, e); err != nil {
 		return e, err
 	}
+	s.audit(ctx, "environment.create", tenant+"/"+id, nil, e)
 	return e, s.Catalog.RefreshEnvironment(ctx, tenant, id)
 }
 
@@ -87,6 +119,7 @@ func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error)
 	if err := s.Store.CreateAPI(ctx, a); err != nil {
 		return a, err
 	}
+	s.audit(ctx, "api.create", a.Audience, nil, apiView(a))
 	return a, s.Catalog.RefreshAPI(ctx, a.Audience)
 }
 
@@ -98,11 +131,14 @@ type APIPatch struct {
 	TokenFormat *string
 	SigningAlg  *string
 	Service     *string
+	ReuseWindow *time.Duration
 }
 
 // UpdateAPI changes an API.
 func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (store.API, error) {
+	var before store.API
 	a, err := s.Store.UpdateAPI(ctx, audience, func(a store.API) (store.API, error) {
+		before = a
 		if a.BuiltIn && (p.Scopes != nil || p.Service != nil || p.TokenFormat != nil) {
 			return a, invalid("the built-in API %s can change only its name, lifetime and algorithm", a.Audience)
 		}
@@ -112,6 +148,7 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 		setIf(&a.TokenFormat, p.TokenFormat)
 		setIf(&a.SigningAlg, p.SigningAlg)
 		setIf(&a.Service, p.Service)
+		setIf(&a.ReuseWindow, p.ReuseWindow)
 		if err := a.Validate(); err != nil {
 			return a, invalid("%v", err)
 		}
@@ -121,6 +158,7 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 	if err != nil {
 		return a, err
 	}
+	s.audit(ctx, "api.update", audience, apiView(before), apiView(a))
 	return a, s.Catalog.RefreshAPI(ctx, audience)
 }
 
@@ -136,6 +174,7 @@ func (s *Service) DeleteAPI(ctx context.Context, audience string) error {
 	if err := s.Store.DeleteAPI(ctx, audience); err != nil {
 		return err
 	}
+	s.audit(ctx, "api.delete", audience, apiView(a), nil)
 	return s.Catalog.RefreshAPI(ctx, audience)
 }
 
@@ -153,8 +192,11 @@ type NewClient struct {
 	Environment string
 	Grants      map[string][]string
 	TokenTTL    time.Duration
-	ID          string
-	Secret      string
+	Limits      store.Limits
+	// SecretExpiresIn, when positive, makes the secret expire that long from now.
+	SecretExpiresIn time.Duration
+	ID              string
+	Secret          string
 }
 
 // CreateClient adds a client and returns it with its secret in the clear:
@@ -163,7 +205,7 @@ type NewClient struct {
 func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, string, error) {
 	c := store.Client{
 		ID: n.ID, Name: n.Name, Tenant: n.Tenant, Environment: n.Environment,
-		Grants: n.Grants, TokenTTL: n.TokenTTL, CreatedAt: s.now(), UpdatedAt: s.now(),
+		Grants: n.Grants, TokenTTL: n.TokenTTL, Limits: n.Limits, CreatedAt: s.now(), UpdatedAt: s.now(),
 	}
 	if c.ID == "" {
 		c.ID = secret.NewClientID()
@@ -184,13 +226,14 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 			return c, "", err
 		}
 	}
-	c.Secrets = []store.Secret{{ID: secret.RandomAlnum(8), Hash: hash, CreatedAt: s.now()}}
+	c.Secrets = []store.Secret{newSecret(hash, s.now(), n.SecretExpiresIn)}
 	if err := s.checkClient(ctx, &c); err != nil {
 		return c, "", err
 	}
 	if err := s.Store.CreateClient(ctx, c); err != nil {
 		return c, "", err
 	}
+	s.audit(ctx, "client.create", c.ID, nil, clientView(c, ""))
 	return c, plain, s.Catalog.RefreshClient(ctx, c.ID)
 }
 
@@ -226,6 +269,7 @@ type ClientPatch struct {
 	Grants   *map[string][]string
 	TokenTTL *time.Duration
 	Disabled *bool
+	Limits   *store.Limits
 }
 
 // UpdateClient changes a client; a disabled client is refused from the next request on.
@@ -235,8 +279,11 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 			return store.Client{}, err
 		}
 	}
+	var before store.Client
 	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		before = c
 		setIf(&c.Name, p.Name)
+		setIf(&c.Limits, p.Limits)
 		setIf(&c.Grants, p.Grants)
 		setIf(&c.TokenTTL, p.TokenTTL)
 		setIf(&c.Disabled, p.Disabled)
@@ -249,6 +296,14 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 	if err != nil {
 		return c, err
 	}
+	kind := "client.update"
+	switch {
+	case p.Disabled != nil && *p.Disabled && !before.Disabled:
+		kind = "client.disable"
+	case p.Disabled != nil && !*p.Disabled && before.Disabled:
+		kind = "client.enable"
+	}
+	s.audit(ctx, kind, id, clientView(before, ""), clientView(c, ""))
 	return c, s.Catalog.RefreshClient(ctx, id)
 }
 
@@ -273,21 +328,42 @@ func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) e
 
 // DeleteClient removes a client; its next token request is refused.
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	before, err := s.Store.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
 	if err := s.Store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
+	s.audit(ctx, "client.delete", id, clientView(before, ""), nil)
 	return s.Catalog.RefreshClient(ctx, id)
 }
 
-// RotateSecret adds a new generated secret. The old live secret stays valid
-// for keepOld (zero: it ends now); at most two secrets are ever live.
-func (s *Service) RotateSecret(ctx context.Context, id string, keepOld time.Duration) (store.Client, string, error) {
+// newSecret is a stored secret record, expiring after expiresIn when positive.
+func newSecret(hash string, now time.Time, expiresIn time.Duration) store.Secret {
+	sec := store.Secret{ID: secret.RandomAlnum(8), Hash: hash, CreatedAt: now}
+	if expiresIn > 0 {
+		exp := now.Add(expiresIn)
+		sec.ExpiresAt = &exp
+	}
+	return sec
+}
+
+// RotateSecret adds a new generated secret (expiring after expiresIn when
+// positive). The old live secret stays valid for keepOld (zero: it ends
+// now); at most two secrets are ever live.
+func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresIn time.Duration) (store.Client, string, error) {
 	if keepOld < 0 || keepOld > 30*24*time.Hour {
 		return store.Client{}, "", invalid("keep_old must be between 0 and 720h")
 	}
+	if expiresIn < 0 {
+		return store.Client{}, "", invalid("expires_in must not be negative")
+	}
 	plain := secret.New()
 	now := s.now()
+	var before store.Client
 	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		before = c
 		var keep []store.Secret
 		for _, old := range c.Secrets {
 			if !old.Live(now) {
@@ -305,12 +381,13 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld time.Dura
 		if len(keep) > store.MaxSecrets-1 {
 			keep = keep[len(keep)-(store.MaxSecrets-1):]
 		}
-		c.Secrets = append(keep, store.Secret{ID: secret.RandomAlnum(8), Hash: secret.HashFast(plain), CreatedAt: now})
+		c.Secrets = append(keep, newSecret(secret.HashFast(plain), now, expiresIn))
 		c.UpdatedAt = now
 		return c, nil
 	})
 	if err != nil {
 		return c, "", err
 	}
+	s.audit(ctx, "client.rotate_secret", id, clientView(before, ""), clientView(c, ""))
 	return c, plain, s.Catalog.RefreshClient(ctx, id)
 }

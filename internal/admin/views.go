@@ -64,6 +64,7 @@ type APIView struct {
 	TokenFormat string        `json:"token_format"`
 	SigningAlg  string        `json:"signing_alg"`
 	Service     string        `json:"service,omitempty"`
+	ReuseWindow *Duration     `json:"reuse_window,omitempty"`
 	BuiltIn     bool          `json:"built_in,omitempty"`
 	CreatedAt   time.Time     `json:"created_at"`
 	UpdatedAt   time.Time     `json:"updated_at"`
@@ -73,7 +74,13 @@ func apiView(a store.API) APIView {
 	if a.Scopes == nil {
 		a.Scopes = []store.Scope{}
 	}
-	return APIView{a.Audience, a.Name, a.Scopes, Duration(a.TokenTTL), a.TokenFormat, a.SigningAlg, a.Service, a.BuiltIn, a.CreatedAt, a.UpdatedAt}
+	v := APIView{Audience: a.Audience, Name: a.Name, Scopes: a.Scopes, TokenTTL: Duration(a.TokenTTL), TokenFormat: a.TokenFormat,
+		SigningAlg: a.SigningAlg, Service: a.Service, BuiltIn: a.BuiltIn, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	if a.ReuseWindow > 0 {
+		d := Duration(a.ReuseWindow)
+		v.ReuseWindow = &d
+	}
+	return v
 }
 
 // APIInput creates (all fields) or patches (non-nil fields) an API.
@@ -85,6 +92,7 @@ type APIInput struct {
 	TokenFormat *string        `json:"token_format"`
 	SigningAlg  *string        `json:"signing_alg"`
 	Service     *string        `json:"service"`
+	ReuseWindow *Duration      `json:"reuse_window"`
 }
 
 func (in APIInput) api() store.API {
@@ -95,11 +103,13 @@ func (in APIInput) api() store.API {
 	setIf(&a.TokenFormat, in.TokenFormat)
 	setIf(&a.SigningAlg, in.SigningAlg)
 	setIf(&a.Service, in.Service)
+	setIf(&a.ReuseWindow, ptrDuration(in.ReuseWindow))
 	return a
 }
 
 func (in APIInput) patch() APIPatch {
-	return APIPatch{Name: in.Name, Scopes: in.Scopes, TokenTTL: ptrDuration(in.TokenTTL), TokenFormat: in.TokenFormat, SigningAlg: in.SigningAlg, Service: in.Service}
+	return APIPatch{Name: in.Name, Scopes: in.Scopes, TokenTTL: ptrDuration(in.TokenTTL), TokenFormat: in.TokenFormat,
+		SigningAlg: in.SigningAlg, Service: in.Service, ReuseWindow: ptrDuration(in.ReuseWindow)}
 }
 
 // SecretView describes a stored secret without its hash.
@@ -121,6 +131,7 @@ type ClientView struct {
 	Grants       map[string][]string `json:"grants"`
 	TokenTTL     *Duration           `json:"token_ttl,omitempty"`
 	Disabled     bool                `json:"disabled"`
+	Limits       store.Limits        `json:"limits"`
 	Secrets      []SecretView        `json:"secrets"`
 	CreatedAt    time.Time           `json:"created_at"`
 	UpdatedAt    time.Time           `json:"updated_at"`
@@ -129,7 +140,7 @@ type ClientView struct {
 func clientView(c store.Client, plain string) ClientView {
 	v := ClientView{
 		ClientID: c.ID, ClientSecret: plain, Name: c.Name, Tenant: c.Tenant, Environment: c.Environment,
-		Grants: c.Grants, Disabled: c.Disabled, Secrets: []SecretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Grants: c.Grants, Disabled: c.Disabled, Limits: c.Limits, Secrets: []SecretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if v.Grants == nil {
 		v.Grants = map[string][]string{}
@@ -153,6 +164,9 @@ type ClientInput struct {
 	Environment  string               `json:"environment"`
 	Grants       *map[string][]string `json:"grants"`
 	TokenTTL     *Duration            `json:"token_ttl"`
+	Limits       *store.Limits        `json:"limits"`
+	// SecretExpiresIn, when set, gives the first secret an expiry.
+	SecretExpiresIn *Duration `json:"secret_expires_in"`
 }
 
 // KeyView is a signing key on the wire (never its private part).

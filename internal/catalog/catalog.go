@@ -20,6 +20,7 @@ type Catalog struct {
 	templates []*store.API          // APIs whose audience has {tenant}
 	services  map[string]*store.API // by service name
 	envs      map[envKey]store.Environment
+	tenants   map[string]store.Tenant
 }
 
 type envKey struct{ tenant, id string }
@@ -32,6 +33,7 @@ func New(st store.Store) *Catalog {
 		apis:     map[string]*store.API{},
 		services: map[string]*store.API{},
 		envs:     map[envKey]store.Environment{},
+		tenants:  map[string]store.Tenant{},
 	}
 }
 
@@ -49,6 +51,14 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tenants, err := c.st.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	tm := make(map[string]store.Tenant, len(tenants))
+	for _, t := range tenants {
+		tm[t.ID] = t
+	}
 	cm := make(map[string]*store.Client, len(clients))
 	for i := range clients {
 		cm[clients[i].ID] = &clients[i]
@@ -59,7 +69,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.clients, c.envs = cm, em
+	c.clients, c.envs, c.tenants = cm, em, tm
 	c.apis = map[string]*store.API{}
 	for i := range apis {
 		c.apis[apis[i].Audience] = &apis[i]
@@ -129,6 +139,30 @@ func (c *Catalog) RefreshEnvironment(ctx context.Context, tenant, id string) err
 		c.envs[envKey{tenant, id}] = e
 	}
 	return nil
+}
+
+// RefreshTenant reloads one tenant from the store.
+func (c *Catalog) RefreshTenant(ctx context.Context, id string) error {
+	t, err := c.st.GetTenant(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.tenants, id)
+	} else {
+		c.tenants[id] = t
+	}
+	return nil
+}
+
+// TenantLimits returns a tenant's quotas (zero when it has none).
+func (c *Catalog) TenantLimits(id string) store.Limits {
+	c.mu.RLock()
+	t := c.tenants[id]
+	c.mu.RUnlock()
+	return t.Limits
 }
 
 // Client returns a client by id.

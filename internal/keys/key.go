@@ -20,11 +20,12 @@ import (
 
 // Key is one signing key opened for use.
 type Key struct {
-	KID    string
-	Alg    string
-	State  string
-	Public crypto.PublicKey
-	signer jose.Signer
+	KID       string
+	Alg       string
+	State     string
+	CreatedAt time.Time
+	Public    crypto.PublicKey
+	signer    jose.Signer
 }
 
 // Generate makes a new key for alg in the given state, sealed with kek.
@@ -99,7 +100,7 @@ func Open(k store.SigningKey, kek *KEK) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
 	}
-	return &Key{KID: k.KID, Alg: k.Alg, State: k.State, Public: priv.Public(), signer: signer}, nil
+	return &Key{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt, Public: priv.Public(), signer: signer}, nil
 }
 
 func checkAlg(alg string, priv crypto.Signer) error {

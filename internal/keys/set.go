@@ -83,3 +83,13 @@ func (s *Set) Ready(algs []string) bool {
 	}
 	return true
 }
+
+// All returns every published key.
+func (s *Set) All() []*Key {
+	snap := s.snap.Load()
+	out := make([]*Key, 0, len(snap.byKID))
+	for _, k := range snap.byKID {
+		out = append(out, k)
+	}
+	return out
+}

@@ -21,6 +21,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Allow, when set, goes in Allow (for 405).
 	Allow string
+	// Header holds further headers to send (RateLimit-*).
+	Header map[string]string
 	// Cause is logged, never sent.
 	Cause error
 }
@@ -151,6 +153,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	}
 	if e.Allow != "" {
 		h.Set("Allow", e.Allow)
+	}
+	for k, v := range e.Header {
+		h.Set(k, v)
 	}
 	h.Set("Cache-Control", "no-store")
 	WriteJSON(w, e.Status, struct {

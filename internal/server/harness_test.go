@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
@@ -56,6 +57,12 @@ func start(t *testing.T, edit func(*config.Config)) *harness {
 
 func startWith(t *testing.T, cfg config.Config, edit func(*config.Config)) *harness {
 	t.Helper()
+	return startOpts(t, cfg, edit, Options{})
+}
+
+// startOpts runs a gatehouse with test options (a fake clock).
+func startOpts(t *testing.T, cfg config.Config, edit func(*config.Config), opts Options) *harness {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg.Addr = ts.Listener.Addr().String()
 	cfg.Issuer = ""
@@ -70,11 +77,12 @@ func startWith(t *testing.T, cfg config.Config, edit func(*config.Config)) *harn
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(context.Background(), cfg, log, Options{})
+	srv, err := New(context.Background(), cfg, log, opts)
 	if err != nil {
 		ts.Close()
 		t.Fatalf("starting gatehouse: %v", err)
 	}
+	srv.StartBackground()
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	h := &harness{t: t, srv: srv, ts: ts, cfg: cfg, logs: logs}
@@ -113,9 +121,16 @@ func (h *harness) checkLogs() {
 	}
 }
 
-// do calls the admin API and fails the test on error.
+// do calls the admin API and fails the test on error. It takes a fresh
+// admin token each time, since a test's fake clock may have moved past
+// the last one's expiry.
 func (h *harness) do(method, path string, in, out any) {
 	h.t.Helper()
+	creds, err := admin.ReadCredentials(h.srv.CredentialsPath())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.admin = adminclient.New(context.Background(), h.ts.URL, creds)
 	if err := h.admin.Do(context.Background(), method, path, in, out); err != nil {
 		h.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -185,3 +200,26 @@ func (h *harness) seedCatalog() {
 		"token_ttl": "24h", "signing_alg": "ES256",
 	}, nil)
 }
+
+// fakeClock is a settable clock shared by everything a test server times.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Now().Truncate(time.Second)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// urlSeg escapes an audience for an admin API path.
+func urlSeg(s string) string { return url.PathEscape(s) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 )
 
@@ -41,7 +42,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // observe gives each request an id, recovers panics into a JSON 500, and
 // writes one access-log line. It logs the path only: query strings carry
 // credentials on the per-service endpoint, and headers carry tokens.
-func observe(log *slog.Logger, proxies *proxyTrust, next http.Handler) http.Handler {
+func observe(log *slog.Logger, m *metrics.Metrics, proxies *proxyTrust, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -61,10 +62,12 @@ func observe(log *slog.Logger, proxies *proxyTrust, next http.Handler) http.Hand
 					oauth.WriteError(sw, oauth.ErrServerError(nil))
 				}
 			}
+			elapsed := time.Since(start)
+			m.Observe(routeOf(r.URL.Path), sw.status, elapsed)
 			log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
 				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-				slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("ms", float64(elapsed.Microseconds())/1000),
 				slog.String("remote", proxies.clientAddr(r)))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))

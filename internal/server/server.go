@@ -15,9 +15,12 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/limits"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -35,6 +38,10 @@ type Server struct {
 	keys    *keys.Set
 	rotator *keys.Rotator
 	issuer  *token.Issuer
+	metrics *metrics.Metrics
+	audit   *audit.Recorder
+	limiter *limits.Limiter
+	now     func() time.Time // nil: time.Now
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
@@ -75,7 +82,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet()}
+	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
+		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter()}
+	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
 		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
@@ -104,7 +113,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience,
 		Keys: s.keys, Catalog: s.catalog, Secrets: secret.NewChecker(), Now: opts.Now,
 		Tokens: st, Revoked: token.NewRevocations(st),
+		ThrottleClient: limits.NewThrottle(10), ThrottleAddr: limits.NewThrottle(100), Limits: s.limiter,
 	}
+	s.issuer.ThrottleClient.Now, s.issuer.ThrottleAddr.Now, s.limiter.Now = opts.Now, opts.Now, opts.Now
 	if err := s.issuer.Revoked.Sync(ctx, now); err != nil {
 		return nil, fmt.Errorf("loading revocations: %w", err)
 	}
@@ -139,7 +150,8 @@ func (s *Server) maxTokenTTL() time.Duration {
 func (s *Server) routes() {
 	proxies := newProxyTrust(s.cfg.TrustedProxies)
 	public := http.NewServeMux()
-	tokens := &token.Handler{Issuer: s.issuer, Log: s.log}
+	tokens := &token.Handler{Issuer: s.issuer, Log: s.log, ClientAddr: proxies.clientAddr,
+		Observer: &tokenObserver{metrics: s.metrics, audit: s.audit}}
 	public.Handle("/oauth/token", tokens)
 	public.HandleFunc("/oauth/introspect", tokens.Introspect)
 	public.HandleFunc("/oauth/revoke", tokens.Revoke)
@@ -164,10 +176,12 @@ func (s *Server) routes() {
 		adminMux = http.NewServeMux()
 	}
 	adminAPI := &admin.Handler{
-		Service: &admin.Service{Store: s.store, Catalog: s.catalog},
-		Issuer:  s.issuer, Keys: s.rotator, Log: s.log,
+		Service: &admin.Service{Store: s.store, Catalog: s.catalog, Audit: adminAuditor(s.audit), Now: s.now},
+		Issuer:  s.issuer, Keys: s.rotator, Audit: s.store, Log: s.log,
 	}
 	adminAPI.Mount(adminMux)
+	adminMux.Handle("GET /metrics", s.metrics.Handler())
+	s.watchMetrics()
 
 	legacy := &legacyHosts{names: map[string]bool{}, successor: strings.TrimSuffix(s.cfg.Issuer, "/") + "/oauth/token"}
 	for _, h := range s.cfg.LegacyHosts {
@@ -178,11 +192,28 @@ func (s *Server) routes() {
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	legacy.deprecation = "@" + strconv.FormatInt(today.Unix(), 10)
+	legacy.onUse = func(host string) { s.metrics.LegacyHostUse.WithLabelValues(host).Inc() }
 
-	s.public = observe(s.log, proxies, legacy.wrap(proxies, public))
+	s.public = observe(s.log, s.metrics, proxies, legacy.wrap(proxies, public))
 	if s.cfg.AdminAddr != "" {
-		s.admin = observe(s.log, proxies, adminMux)
+		s.admin = observe(s.log, s.metrics, proxies, adminMux)
 	}
+}
+
+// watchMetrics exports the gauges read at scrape time.
+func (s *Server) watchMetrics() {
+	s.metrics.WatchKeys(func() []metrics.KeyInfo {
+		var out []metrics.KeyInfo
+		for _, k := range s.keys.All() {
+			out = append(out, metrics.KeyInfo{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt})
+		}
+		return out
+	})
+	s.metrics.Gauge("gatehouse_audit_queue_length", "Audit events waiting to be written.", func() float64 { return float64(s.audit.Len()) })
+	s.metrics.Gauge("gatehouse_clients_loaded", "Clients in this node's catalog.", func() float64 {
+		n, _ := s.catalog.Counts()
+		return float64(n)
+	})
 }
 
 // ready reports whether the store answers and every algorithm has a key.
@@ -213,8 +244,16 @@ func (s *Server) Catalog() *catalog.Catalog { return s.catalog }
 // Store is the node's store.
 func (s *Server) Store() store.Store { return s.store }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close writes the audit events still queued, then releases the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return errors.Join(s.audit.Close(ctx), s.store.Close())
+}
+
+// StartBackground starts the audit writer (Run does this itself); tests
+// that serve Handler without Run call it.
+func (s *Server) StartBackground() { s.audit.Start() }
 
 // Timeouts for every listener.
 const (
@@ -275,6 +314,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	s.audit.Start()
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -2,6 +2,7 @@ package token
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +18,28 @@ import (
 type Handler struct {
 	Issuer *Issuer
 	Log    *slog.Logger
+	// ClientAddr is the caller's address (behind trusted proxies, the
+	// forwarded one); nil means the connection's peer.
+	ClientAddr func(*http.Request) string
+	// Observer hears every outcome (audit, metrics); nil: none.
+	Observer Observer
+}
+
+// Observer hears what the token endpoints did.
+type Observer interface {
+	Issued(r *http.Request, g *Grant, addr string)
+	Refused(r *http.Request, e *oauth.Error)
+}
+
+func (h *Handler) addr(r *http.Request) string {
+	if h.ClientAddr != nil {
+		return h.ClientAddr(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // ServiceFromPath returns the service of a per-service token path
@@ -51,13 +74,22 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service str
 		h.fail(w, r, req, err)
 		return
 	}
-	resp, _, err := h.Issuer.Token(r.Context(), req, service)
+	addr := h.addr(r)
+	out, err := h.Issuer.Token(r.Context(), req, service, addr)
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
 	}
+	if out.Limited {
+		for k, v := range out.Budget.Headers() {
+			w.Header().Set(k, v)
+		}
+	}
+	if h.Observer != nil {
+		h.Observer.Issued(r, out.Grant, addr)
+	}
 	noStore(w)
-	oauth.WriteJSON(w, http.StatusOK, resp)
+	oauth.WriteJSON(w, http.StatusOK, out.Response)
 }
 
 func noStore(w http.ResponseWriter) {
@@ -139,6 +171,9 @@ func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.Token
 // not secret, secrets and tokens never appear.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, req oauth.TokenRequest, err error) {
 	e := oauth.AsError(err)
+	if h.Observer != nil {
+		h.Observer.Refused(r, e)
+	}
 	level := slog.LevelInfo
 	if e.Status >= 500 {
 		level = slog.LevelError

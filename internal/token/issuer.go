@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -27,10 +28,24 @@ type Issuer struct {
 	Tokens store.TokenStore
 	// Revoked is the node's copy of revoked JWT ids.
 	Revoked *Revocations
+	// Throttle slows repeated failed authentication, by client id and by
+	// address (nil: off).
+	ThrottleClient, ThrottleAddr *limits.Throttle
+	// Limits applies rate limits and quotas (nil: off).
+	Limits *limits.Limiter
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
 	reuse reuseCache
+}
+
+// Outcome is what a successful token request produced.
+type Outcome struct {
+	Response Response
+	Grant    *Grant
+	// Budget, when Limited, becomes the RateLimit-* headers.
+	Budget  limits.Budget
+	Limited bool
 }
 
 // Response is the documents' four-field token answer.
@@ -70,24 +85,24 @@ func (i *Issuer) now() time.Time {
 
 // Token runs a parsed request through every step and returns the answer.
 // service is "" at /oauth/token, or the path name of the per-service
-// endpoint the request came to.
-func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service string) (Response, *Grant, error) {
+// endpoint the request came to; addr is the caller's address.
+func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, addr string) (Outcome, error) {
 	if req.GrantType == "" {
-		return Response{}, nil, oauth.ErrInvalidRequest("grant_type is required.")
+		return Outcome{}, oauth.ErrInvalidRequest("grant_type is required.")
 	}
 	if req.GrantType != "client_credentials" {
-		return Response{}, nil, oauth.ErrUnsupportedGrantType(req.GrantType)
+		return Outcome{}, oauth.ErrUnsupportedGrantType(req.GrantType)
 	}
 	var api *store.API
 	if service != "" {
 		var ok bool
 		if api, ok = i.Catalog.Service(service); !ok {
-			return Response{}, nil, oauth.ErrNotFound("No service named %q.", truncate(service))
+			return Outcome{}, oauth.ErrNotFound("No service named %q.", truncate(service))
 		}
 	}
-	client, err := i.Authenticate(ctx, req)
+	client, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
-		return Response{}, nil, err
+		return Outcome{}, err
 	}
 	var g *Grant
 	if api != nil {
@@ -96,10 +111,39 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service stri
 		g, err = i.Authorize(client, req)
 	}
 	if err != nil {
-		return Response{}, nil, err
+		return Outcome{}, err
 	}
-	resp, err := i.Mint(ctx, g)
-	return resp, g, err
+	out := Outcome{Grant: g}
+	if i.Limits != nil {
+		var ok bool
+		out.Budget, out.Limited, ok = i.Limits.Admit(client, i.Catalog.TenantLimits(client.Tenant))
+		if !ok {
+			e := oauth.ErrTooManyRequests(out.Budget.Describe(), out.Budget.Reset)
+			e.Header = out.Budget.Headers()
+			return out, e
+		}
+	}
+	out.Response, err = i.Mint(ctx, g)
+	return out, err
+}
+
+// authenticateThrottled refuses callers that keep failing before their
+// secret is even hashed, and counts their failures.
+func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, error) {
+	if i.ThrottleClient != nil {
+		wait := max(i.ThrottleClient.Blocked(req.ClientID), i.ThrottleAddr.Blocked(addr))
+		if wait > 0 {
+			return nil, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
+		}
+	}
+	client, err := i.Authenticate(ctx, req)
+	if err != nil && i.ThrottleClient != nil {
+		if req.ClientID != "" {
+			i.ThrottleClient.Failed(req.ClientID)
+		}
+		i.ThrottleAddr.Failed(addr)
+	}
+	return client, err
 }
 
 // authorizeService applies the per-service endpoint's policy: the token is

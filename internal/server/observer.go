@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/token"
+)
+
+// tokenObserver turns token endpoint outcomes into metrics and audit events.
+type tokenObserver struct {
+	metrics *metrics.Metrics
+	audit   *audit.Recorder
+}
+
+// issuance is the detail of a token.issued audit event.
+type issuance struct {
+	Audience string `json:"audience"`
+	Scope    string `json:"scope"`
+	JTI      string `json:"jti"`
+	Expires  int64  `json:"exp"`
+	Service  string `json:"service,omitempty"`
+	Source   string `json:"source"`
+	Reused   bool   `json:"reused,omitempty"`
+}
+
+func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
+	o.metrics.TokensIssued.WithLabelValues(g.Client.Tenant, g.API.Audience).Inc()
+	o.audit.Record(store.AuditTokenIssued, g.Client.ID, g.Client.ID, g.Audience, issuance{
+		Audience: g.Audience, Scope: strings.Join(g.Scopes, " "), JTI: g.JTI, Expires: g.ExpiresAt.Unix(),
+		Service: g.Service, Source: addr, Reused: g.Reused,
+	})
+}
+
+func (o *tokenObserver) Refused(r *http.Request, e *oauth.Error) {
+	o.metrics.TokenErrors.WithLabelValues(e.Code).Inc()
+	if e.Status == http.StatusTooManyRequests {
+		if e.Header != nil {
+			o.metrics.QuotaRejections.WithLabelValues(limitName(e.Description)).Inc()
+		} else {
+			o.metrics.Throttled.Inc()
+		}
+	}
+}
+
+// limitName pulls the limit's name out of a quota refusal for the label.
+func limitName(desc string) string {
+	for _, n := range []string{"tenant hourly quota", "tenant daily quota", "hourly quota", "daily quota", "rate limit"} {
+		if strings.Contains(desc, n) {
+			return n
+		}
+	}
+	return "other"
+}
+
+// adminAuditor records admin changes with the acting client.
+func adminAuditor(rec *audit.Recorder) func(ctx context.Context, kind, target string, before, after any) {
+	return func(ctx context.Context, kind, target string, before, after any) {
+		clientID := ""
+		if strings.HasPrefix(kind, "client.") {
+			clientID = target
+		}
+		rec.Record(kind, admin.Actor(ctx), clientID, target, map[string]any{"before": before, "after": after})
+	}
+}
+
+// routeOf names a path for the latency histogram, with bounded labels.
+func routeOf(path string) string {
+	switch {
+	case path == "/oauth/token":
+		return "token"
+	case strings.HasPrefix(path, "/oauth/"):
+		return strings.TrimPrefix(path, "/oauth/")
+	case strings.HasSuffix(path, "/v1/oauth2/token"):
+		return "service_token"
+	case strings.HasPrefix(path, "/.well-known/"):
+		return "wellknown"
+	case strings.HasPrefix(path, "/admin/"):
+		return "admin"
+	case strings.HasPrefix(path, "/console"):
+		return "console"
+	case path == "/healthz" || path == "/readyz":
+		return "health"
+	case path == "/metrics":
+		return "metrics"
+	}
+	return "other"
+}
