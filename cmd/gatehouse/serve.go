@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -31,6 +32,7 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := server.New(ctx, cfg, log, server.Options{})
@@ -42,6 +44,16 @@ func newServeCmd() *cobra.Command {
 	}
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// tuneGC trades memory for CPU unless GOGC says otherwise: the token
+// endpoint allocates per request and its live heap is small (the catalog),
+// so collecting at 4x the live heap instead of 2x roughly halves GC work
+// (see the README's performance section).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 // addConfigFlags defines a flag for every setting, with the default shown.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,8 +56,9 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	if err != nil {
 		d = []byte(`{}`)
 	}
+	at := r.now().UTC()
 	e := store.AuditEvent{
-		ID: secret.RandomAlnum(20), At: r.now().UTC(), Kind: kind, Actor: actor,
+		ID: eventID(at), At: at, Kind: kind, Actor: actor,
 		ClientID: clientID, Target: target, Detail: string(d),
 	}
 	r.mu.Lock()
@@ -75,6 +77,12 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 		default:
 		}
 	}
+}
+
+// eventID is time-ordered (so new rows append to the primary key's index)
+// and unique (a random tail).
+func eventID(at time.Time) string {
+	return strconv.FormatInt(at.UnixMicro(), 36) + secret.RandomAlnum(10)
 }
 
 // Start runs the writer until Close.

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/server"
+)
+
+// startServer runs a gatehouse for the CLI to talk to and points the CLI's
+// environment at it.
+func startServer(t *testing.T) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Addr = ts.Listener.Addr().String()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.StartBackground()
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	t.Setenv("GATEHOUSE_URL", ts.URL)
+	t.Setenv("GATEHOUSE_CREDENTIALS", filepath.Join(cfg.DataDir, "admin-client.json"))
+}
+
+// run executes one CLI command and returns its output.
+func run(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func mustJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	out, err := run(t, "", append(args, "-o", "json")...)
+	if err != nil {
+		t.Fatalf("gatehouse %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("gatehouse %s -o json printed %q: %v", strings.Join(args, " "), out, err)
+	}
+}
+
+func TestAdminCommands(t *testing.T) {
+	startServer(t)
+	var tenant map[string]any
+	mustJSON(t, &tenant, "tenant", "create", "acme", "--name", "Acme Inc")
+	if tenant["id"] != "acme" || tenant["name"] != "Acme Inc" {
+		t.Errorf("tenant create: got %v", tenant)
+	}
+	var env map[string]any
+	mustJSON(t, &env, "env", "create", "acme/production")
+	if key, _ := env["api_key"].(string); len(key) != 24 {
+		t.Errorf("env create: got %v, want an api_key", env)
+	}
+	var api map[string]any
+	mustJSON(t, &api, "api", "create", "--audience", "https://api.example.io", "--scope", "read=Read things", "--scope", "write", "--ttl", "15m", "--alg", "ES256")
+	if api["token_ttl"] != "15m0s" || api["signing_alg"] != "ES256" {
+		t.Errorf("api create: got %v", api)
+	}
+	mustJSON(t, &api, "api", "update", "https://api.example.io", "--ttl", "24h", "--reuse-window", "1m")
+	if api["token_ttl"] != "24h0m0s" || api["reuse_window"] != "1m0s" || api["signing_alg"] != "ES256" {
+		t.Errorf("api update changed more or less than asked: got %v", api)
+	}
+	var client map[string]any
+	mustJSON(t, &client, "client", "create", "--tenant", "acme", "--env", "production", "--name", "deploy",
+		"--grant", "https://api.example.io=read write", "--token-ttl", "15m", "--quota", "100/h")
+	id, _ := client["client_id"].(string)
+	secretValue, _ := client["client_secret"].(string)
+	if id == "" || !strings.HasPrefix(secretValue, "gatehouse_") {
+		t.Fatalf("client create: got %v, want an id and a gatehouse_ secret", client)
+	}
+	var got map[string]any
+	mustJSON(t, &got, "client", "get", id)
+	if _, ok := got["client_secret"]; ok {
+		t.Errorf("client get shows the secret")
+	}
+	mustJSON(t, &got, "client", "update", id, "--rate-limit", "5/s")
+	if l, _ := got["limits"].(map[string]any); l["rate_per_second"] != float64(5) {
+		t.Errorf("client update --rate-limit: got %v", got["limits"])
+	}
+	mustJSON(t, &got, "client", "disable", id)
+	if got["disabled"] != true {
+		t.Errorf("disable: got %v", got["disabled"])
+	}
+	mustJSON(t, &got, "client", "enable", id)
+	var rotated map[string]any
+	mustJSON(t, &rotated, "client", "rotate-secret", id, "--keep-old", "24h")
+	if s, _ := rotated["client_secret"].(string); s == "" || s == secretValue || len(rotated["secrets"].([]any)) != 2 {
+		t.Errorf("rotate-secret: got %v", rotated)
+	}
+	var imported map[string]any
+	out, err := run(t, "2l9dr0jkink11ad49hg93it52d\n", "client", "create", "--tenant", "acme", "--name", "legacy",
+		"--client-id", "5934de97c95e1ced", "--client-secret-stdin", "-o", "json")
+	if err != nil || json.Unmarshal([]byte(out), &imported) != nil || imported["client_id"] != "5934de97c95e1ced" {
+		t.Errorf("import: got %v %s", err, out)
+	}
+	if strings.Contains(out, "2l9dr0jkink11ad49hg93it52d") {
+		t.Errorf("import echoed the imported secret")
+	}
+	var lists []any
+	for _, args := range [][]string{{"tenant", "list"}, {"env", "list", "acme"}, {"api", "list"}, {"client", "list"}, {"keys", "list"}, {"audit", "list", "--since", "1h"}} {
+		// Audit events reach the store within a second.
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			mustJSON(t, &lists, args...)
+			if len(lists) > 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(lists) == 0 {
+			t.Errorf("gatehouse %s -o json: got an empty list", strings.Join(args, " "))
+		}
+	}
+	var keys []map[string]any
+	mustJSON(t, &keys, "keys", "rotate")
+	next := 0
+	for _, k := range keys {
+		if k["state"] == "next" {
+			next++
+		}
+	}
+	if next != 3 {
+		t.Errorf("keys rotate: got %d next keys, want 3", next)
+	}
+	if out, err := run(t, "", "client", "delete", id); err != nil || !strings.Contains(out, id) {
+		t.Errorf("client delete: %v %s", err, out)
+	}
+	if out, err := run(t, "", "api", "delete", "https://api.example.io"); err != nil {
+		t.Errorf("api delete: %v %s", err, out)
+	}
+	text, err := run(t, "", "tenant", "list")
+	if err != nil || !strings.Contains(text, "ID") || !strings.Contains(text, "acme") {
+		t.Errorf("tenant list as text: %v\n%s", err, text)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	startServer(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"api", "create"}, "--audience is required"},
+		{[]string{"env", "create", "acme"}, "TENANT/ENV"},
+		{[]string{"client", "create", "--tenant", "nobody", "--name", "x"}, `tenant "nobody" does not exist`},
+		{[]string{"client", "create", "--tenant", "x", "--name", "x", "--grant", "nonsense"}, "AUDIENCE=SCOPE"},
+		{[]string{"client", "get", "nobody"}, "not found"},
+		{[]string{"client", "update", "x", "--quota", "5/w"}, "N/h or N/d"},
+		{[]string{"api", "create", "--audience", "https://x.example", "--ttl", "soon"}, "duration"},
+		{[]string{"tenant", "list", "--credentials", "/nonexistent.json"}, "admin-client.json"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, err := run(t, "", tt.args...)
+			if err == nil || !strings.Contains(err.Error()+out, tt.want) {
+				t.Errorf("got %v (%s), want an error mentioning %q", err, out, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gatehouse.yaml")
+	writeFile(t, file, "addr: 127.0.0.1:9999\nissuer: https://auth.example.io\nlegacy_hosts: [old.example]\nlegacy_sunset: 2027-06-30\n")
+	t.Setenv("GATEHOUSE_ADDR", "127.0.0.1:7777")
+	cmd := newServeCmd()
+	cmd.Flags().Parse([]string{"--config", file, "--log-level", "debug"})
+	cfg, err := loadConfig(cmd.Flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7777" || cfg.Issuer != "https://auth.example.io" || cfg.LogLevel != "debug" || len(cfg.LegacyHosts) != 1 {
+		t.Errorf("file < env < flags: got %+v", cfg)
+	}
+	cmd = newServeCmd()
+	cmd.Flags().Parse([]string{"--legacy-host", "a.example", "--legacy-host", "b.example", "--legacy-sunset", "2027-01-01"})
+	if cfg, err := loadConfig(cmd.Flags()); err != nil || len(cfg.LegacyHosts) != 2 {
+		t.Errorf("repeated --legacy-host: got %v %v", cfg.LegacyHosts, err)
+	}
+	writeFile(t, file, "adress: typo\n")
+	cmd = newServeCmd()
+	cmd.Flags().Parse([]string{"--config", file})
+	if _, err := loadConfig(cmd.Flags()); err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Errorf("unknown YAML field: got %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,35 @@
+package oauth
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// BenchmarkParseTokenRequest measures parsing the documents' request shapes.
+func BenchmarkParseTokenRequest(b *testing.B) {
+	shapes := []struct{ name, ctype, body, auth string }{
+		{"form", "application/x-www-form-urlencoded",
+			"client_id=dETFbO5E6SOq9BnJ5VAUSBWq&client_secret=gatehouse_WD-yzWHQvhB28GRZWzu-egFFEyRNwKx63KADpTLH63g&grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.io", ""},
+		{"json", "application/json",
+			`{"client_id":"dETFbO5E6SOq9BnJ5VAUSBWq","client_secret":"gatehouse_WD-yzWHQvhB28GRZWzu-egFFEyRNwKx63KADpTLH63g","grant_type":"client_credentials","audience":"https://api.example.io"}`, ""},
+		{"basic", "application/x-www-form-urlencoded", "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.io",
+			"Basic ZEVURmJPNUU2U09xOUJuSjVWQVVTQldxOmdhdGVob3VzZV9XRC15eldIUXZoQjI4R1JaV3p1LWVnRkZFeVJOd0t4NjNLQURwVExINjNn"},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(s.body))
+				r.Header.Set("Content-Type", s.ctype)
+				if s.auth != "" {
+					r.Header.Set("Authorization", s.auth)
+				}
+				req, err := ParseTokenRequest(nil, r, ParseOptions{})
+				if err != nil || req.ClientID == "" {
+					b.Fatalf("got %+v, %v", req, err)
+				}
+			}
+		})
+	}
+}
