@@ -370,3 +370,15 @@ func (s *Server) background(ctx context.Context) {
 		}
 	}
 }
+
+// TickKeys runs one key-rotation step now (tests and operators' tools; the
+// background loop does this every 30 seconds).
+func (s *Server) TickKeys(ctx context.Context) error { return s.rotator.Tick(ctx) }
+
+// PublicKey returns a published key's public half, or nil.
+func (s *Server) PublicKey(kid string) any {
+	if k := s.keys.Lookup(kid); k != nil {
+		return k.Public
+	}
+	return nil
+}
