@@ -33,6 +33,7 @@ func newRootCmd() *cobra.Command {
 		newClientCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
+		newConsoleCmd(),
 		newBenchCmd(),
 	)
 	return root

@@ -3,7 +3,9 @@ package keys
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ const KEKSize = 32
 // KEK seals and opens private keys at rest with AES-256-GCM.
 type KEK struct {
 	aead cipher.AEAD
+	raw  []byte
 	// Source says where the KEK came from, for error messages.
 	Source string
 }
@@ -47,7 +50,7 @@ func ParseKEK(s, source string) (*KEK, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &KEK{aead: aead, Source: source}, nil
+	return &KEK{aead: aead, raw: raw, Source: source}, nil
 }
 
 // LoadKEK returns the KEK from env (GATEHOUSE_KEK's value) when it is set,
@@ -84,6 +87,17 @@ func LoadKEK(env, dataDir string) (*KEK, error) {
 		return nil, fmt.Errorf("reading the key-encryption key: %w", err)
 	}
 	return ParseKEK(string(data), path)
+}
+
+// DeriveKey derives a 32-byte key for purpose (HKDF-SHA256), so nodes that
+// share the KEK share, say, the console's session key, without the KEK
+// itself being used for anything but sealing.
+func (k *KEK) DeriveKey(purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, k.raw, nil, purpose, 32)
+	if err != nil {
+		panic("keys: hkdf: " + err.Error())
+	}
+	return key
 }
 
 // ErrWrongKEK means a sealed key could not be opened: the KEK is not the

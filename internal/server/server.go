@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
@@ -42,6 +43,9 @@ type Server struct {
 	audit   *audit.Recorder
 	limiter *limits.Limiter
 	now     func() time.Time // nil: time.Now
+	// consoleKey signs console sessions; derived from the KEK so every node
+	// sharing the database accepts every node's sessions.
+	consoleKey []byte
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
@@ -85,6 +89,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
 		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter()}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
+	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
 		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
@@ -180,6 +185,19 @@ func (s *Server) routes() {
 		Issuer:  s.issuer, Keys: s.rotator, Audit: s.store, Log: s.log,
 	}
 	adminAPI.Mount(adminMux)
+	con := &console.Handler{
+		Service: adminAPI.Service, Keys: s.rotator, Audit: s.store, Usage: s.limiter,
+		Auth:           console.IssuerAuth(s.issuer),
+		ThrottleClient: s.issuer.ThrottleClient, ThrottleAddr: s.issuer.ThrottleAddr,
+		SessionKey:     s.consoleKey,
+		Secure:         s.cfg.TLSCert != "",
+		Issuer:         s.cfg.Issuer,
+		ClientAddr:     proxies.clientAddr,
+		Log:            s.log.With("component", "console"),
+		Now:            s.now,
+	}
+	con.Mount(adminMux)
+	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(admin.ScopeWrite, con.CreateLink))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 
@@ -216,17 +234,22 @@ func (s *Server) watchMetrics() {
 	})
 }
 
-// ready reports whether the store answers and every algorithm has a key.
+// ready reports whether the node can issue tokens. The token endpoint
+// reads only memory, so without the store the node still issues JWTs for
+// the clients it holds: that is 200 with status "degraded" (admin writes,
+// opaque tokens and audit writes wait for the store meanwhile). Only
+// missing signing keys make it 503. The ping is short, so that a
+// readiness probe's own timeout never takes a working node out.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
 	defer cancel()
-	status := map[string]string{"store": "ok", "keys": "ok"}
+	status := map[string]string{"status": "ok", "store": "ok", "keys": "ok"}
 	code := http.StatusOK
 	if err := s.store.Ping(ctx); err != nil {
-		status["store"], code = "unavailable", http.StatusServiceUnavailable
+		status["status"], status["store"] = "degraded", "unavailable"
 	}
 	if !s.keys.Ready(store.SigningAlgs) {
-		status["keys"], code = "not loaded", http.StatusServiceUnavailable
+		status["status"], status["keys"], code = "unavailable", "not loaded", http.StatusServiceUnavailable
 	}
 	oauth.WriteJSON(w, code, status)
 }
@@ -319,6 +342,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.background(bg) }()
+	wg.Go(func() { s.watchChanges(bg) })
 
 	<-ctx.Done()
 	s.log.Info("shutting down")

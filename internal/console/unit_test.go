@@ -1,0 +1,107 @@
+package console
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+func TestShellQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "'plain'"},
+		{"it's", `'it'\''s'`},
+		{"$HOME `x` \"y\"", "'$HOME `x` \"y\"'"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := shellQuote(tc.in); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSplitGrant(t *testing.T) {
+	for _, tc := range []struct {
+		in, aud string
+		scopes  []string
+	}{
+		{"https://api.example.io orders:read", "https://api.example.io", []string{"orders:read"}},
+		{"https://d.example.io/{tenant} delivery:read", "https://d.example.io/{tenant}", []string{"delivery:read"}},
+		{"urn:x:y ", "urn:x:y", []string{}},
+		{"urn:x:y", "urn:x:y", []string{}},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			aud, scopes := splitGrant(tc.in)
+			if aud != tc.aud || !slices.Equal(scopes, tc.scopes) {
+				t.Errorf("got %q %q, want %q %q", aud, scopes, tc.aud, tc.scopes)
+			}
+		})
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	got := parseScopes("orders:read  Read   orders \r\n\n  orders:write\nx\ty")
+	want := []store.Scope{{Name: "orders:read", Description: "Read   orders"}, {Name: "orders:write"}, {Name: "x\ty"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestFieldOf(t *testing.T) {
+	for _, tc := range []struct{ msg, want string }{
+		{`token_ttl must be between 1m and 720h, not 10s`, "ttl"},
+		{`scope "a b" is not a valid scope name`, "scopes"},
+		{`audience "x" is not an absolute URI`, "audience"},
+		{`service "admin" is not a valid service name (...; not one of oauth, admin)`, "service"},
+		{`the built-in API urn:gatehouse:admin can change only its name`, ""},
+	} {
+		t.Run(tc.msg, func(t *testing.T) {
+			if got := fieldOf(tc.msg, apiWords); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := fieldOf("an environment needs a tenant", clientWords); got != "environment" {
+		t.Errorf("got %q, want environment", got)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/console/keys", "/console/keys"},
+		{"/console/audit?since=1h", "/console/audit?since=1h"},
+		{"", "/console/"},
+		{"https://evil.example/console/", "/console/"},
+		{"//evil.example/console/", "/console/"},
+		{"/console/\\evil", "/console/"},
+		{"/admin/v1/clients", "/console/"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := safeNext(tc.in); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Duration
+		want string
+	}{{24 * time.Hour, "24h"}, {15 * time.Minute, "15m"}, {90 * time.Minute, "1h30m"}, {45 * time.Second, "45s"}, {0, "-"}} {
+		if got := formatDuration(tc.in); got != tc.want {
+			t.Errorf("formatDuration(%s): got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMountNeedsAKey(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Errorf("got no panic for a short session key")
+		}
+	}()
+	(&Handler{SessionKey: []byte("short")}).setup()
+}
