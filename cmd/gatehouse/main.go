@@ -34,6 +34,8 @@ func newRootCmd() *cobra.Command {
 		newKeysCmd(),
 		newAuditCmd(),
 		newConsoleCmd(),
+		newTokenCmd(),
+		newGatewayCmd(),
 		newBenchCmd(),
 	)
 	return root

@@ -129,7 +129,8 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest) error {
 		if err := i.Tokens.DeleteOpaqueToken(ctx, t.opaque); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return oauth.ErrTemporarilyUnavailable(err)
 		}
-		return nil
+		// Also list its jti, so a gateway holding a cached introspection
+		// answer drops it at its next revocation poll.
 	}
 	if i.Revoked == nil {
 		return oauth.ErrServerError(errors.New("no revocation store"))

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/verify"
+)
+
+// Options are what tests change; zero values are right in production.
+type Options struct {
+	// GatehouseTransport carries the calls to gatehouse (metadata, JWKS,
+	// introspection, revocations); nil means a default transport.
+	GatehouseTransport http.RoundTripper
+}
+
+// Gateway is the reverse proxy: an http.Handler that checks each request's
+// token and forwards it to its route's upstream.
+type Gateway struct {
+	cfg    Config
+	log    *slog.Logger
+	issuer string
+	now    func() time.Time
+
+	introspections *introspectionCache
+	revoked        *revocationList
+	router         router
+}
+
+// New builds a gateway for a configuration: it reads the client secret,
+// fetches gatehouse's keys for every audience and the current revocation
+// list, so that a wrong configuration or an unreachable gatehouse shows at
+// start-up.
+func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	secret, err := cfg.Gatehouse.Secret()
+	if err != nil {
+		return nil, err
+	}
+	ghTransport := opts.GatehouseTransport
+	if ghTransport == nil {
+		ghTransport = newTransport(cfg.Timeouts.Gatehouse)
+	}
+	ghHTTP := &http.Client{Transport: ghTransport, Timeout: cfg.Timeouts.Gatehouse}
+	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret, http: ghHTTP}
+	g := &Gateway{
+		cfg: cfg, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
+		introspections: newIntrospectionCache(gh, cfg.IntrospectionCacheTTL, cfg.InactiveCacheTTL, cfg.Timeouts.Gatehouse),
+		revoked:        newRevocationList(gh, cfg.Timeouts.Gatehouse),
+	}
+	if err := g.revoked.poll(ctx); err != nil {
+		return nil, fmt.Errorf("loading the revocation list from gatehouse (does client %s hold a grant on urn:gatehouse:introspect?): %w",
+			cfg.Gatehouse.ClientID, err)
+	}
+	routes, err := g.buildRoutes(ctx, ghHTTP, newTransport(cfg.Timeouts.Upstream))
+	if err != nil {
+		return nil, err
+	}
+	g.router = newRouter(routes)
+	return g, nil
+}
+
+func (g *Gateway) buildRoutes(ctx context.Context, ghHTTP *http.Client, upTransport http.RoundTripper) ([]*route, error) {
+	verifiers := map[string]*verify.Verifier{} // by audience: one JWKS cache each
+	gatehouseURL, err := url.Parse(g.cfg.Gatehouse.BaseURL())
+	if err != nil {
+		return nil, err
+	}
+	var routes []*route
+	for _, rc := range g.cfg.Routes {
+		v, ok := verifiers[rc.Audience]
+		if !ok {
+			vc := verify.Config{Issuer: g.issuer, Audience: rc.Audience, HTTPClient: ghHTTP}
+			if g.cfg.Gatehouse.URL != "" {
+				vc.JWKSURL = g.cfg.Gatehouse.BaseURL() + "/.well-known/jwks.json"
+			}
+			if v, err = verify.New(ctx, vc); err != nil {
+				return nil, fmt.Errorf("route %s: %w", rc.Name, err)
+			}
+			verifiers[rc.Audience] = v
+		}
+		upstream, err := url.Parse(rc.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: upstream: %w", rc.Name, err)
+		}
+		rt := &route{cfg: rc, upstream: upstream, verifier: v}
+		rt.proxy = g.newProxy(rt, upstream, upTransport)
+		if rc.ForwardTokenRequests {
+			rt.tokenProxy = g.newProxy(rt, gatehouseURL, upTransport)
+		}
+		routes = append(routes, rt)
+	}
+	return routes, nil
+}
+
+// newTransport is a pooled transport whose wait for response headers is
+// bounded; environment proxies are not used.
+func newTransport(responseHeader time.Duration) *http.Transport {
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: responseHeader,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Run listens on the configured address and serves until ctx is done.
+func (g *Gateway) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", g.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	return g.Serve(ctx, ln)
+}
+
+// Serve serves on ln and polls the revocation list until ctx is done, then
+// shuts down gracefully: it stops accepting, lets requests in flight
+// finish within the shutdown timeout, and stops polling.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	t := g.cfg.Timeouts
+	srv := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { g.revoked.run(bg, g.cfg.RevocationPollInterval, g.log) })
+	defer func() { stopBG(); wg.Wait() }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	g.log.Info("gateway listening", "addr", ln.Addr().String(), "issuer", g.issuer, "routes", len(g.cfg.Routes))
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	g.log.Info("gateway shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), t.Shutdown)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
