@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -13,6 +14,13 @@ import (
 // returns are shared and must not be modified.
 type Catalog struct {
 	st store.Store
+
+	// writeMu serialises Reload and the Refresh methods, each from its
+	// read of the store to its write here, so that one that read older
+	// data never overwrites one that read newer (a full reload that began
+	// before a client was disabled must not bring it back). Lookups take
+	// only mu.
+	writeMu sync.Mutex
 
 	mu        sync.RWMutex
 	clients   map[string]*store.Client
@@ -39,6 +47,8 @@ func New(st store.Store) *Catalog {
 
 // Reload replaces the whole catalog with the store's contents.
 func (c *Catalog) Reload(ctx context.Context) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	clients, err := c.st.ListClients(ctx)
 	if err != nil {
 		return err
@@ -94,6 +104,8 @@ func (c *Catalog) reindexAPIs() {
 
 // RefreshClient reloads one client from the store (removing it if gone).
 func (c *Catalog) RefreshClient(ctx context.Context, id string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	cl, err := c.st.GetClient(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -110,6 +122,8 @@ func (c *Catalog) RefreshClient(ctx context.Context, id string) error {
 
 // RefreshAPI reloads one API from the store (removing it if gone).
 func (c *Catalog) RefreshAPI(ctx context.Context, audience string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	a, err := c.st.GetAPI(ctx, audience)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -127,6 +141,8 @@ func (c *Catalog) RefreshAPI(ctx context.Context, audience string) error {
 
 // RefreshEnvironment reloads one environment from the store.
 func (c *Catalog) RefreshEnvironment(ctx context.Context, tenant, id string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	e, err := c.st.GetEnvironment(ctx, tenant, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -143,6 +159,8 @@ func (c *Catalog) RefreshEnvironment(ctx context.Context, tenant, id string) err
 
 // RefreshTenant reloads one tenant from the store.
 func (c *Catalog) RefreshTenant(ctx context.Context, id string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	t, err := c.st.GetTenant(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -153,6 +171,27 @@ func (c *Catalog) RefreshTenant(ctx context.Context, id string) error {
 		delete(c.tenants, id)
 	} else {
 		c.tenants[id] = t
+	}
+	return nil
+}
+
+// Apply brings the catalog up to date with one change from the store's
+// feed by reading the changed entry again. Kinds the catalog does not hold
+// (signing keys, revocations) are ignored.
+func (c *Catalog) Apply(ctx context.Context, ch store.Change) error {
+	switch ch.Kind {
+	case store.ChangeClient:
+		return c.RefreshClient(ctx, ch.Key)
+	case store.ChangeAPI:
+		return c.RefreshAPI(ctx, ch.Key)
+	case store.ChangeTenant:
+		return c.RefreshTenant(ctx, ch.Key)
+	case store.ChangeEnvironment:
+		tenant, id, ok := strings.Cut(ch.Key, "/")
+		if !ok {
+			return fmt.Errorf("change %d: environment key %q is not tenant/id", ch.ID, ch.Key)
+		}
+		return c.RefreshEnvironment(ctx, tenant, id)
 	}
 	return nil
 }

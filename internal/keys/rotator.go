@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -31,6 +32,10 @@ type Rotator struct {
 	// lifetime a token it signed may have.
 	MaxTokenTTL func() time.Duration
 	Now         func() time.Time
+
+	// loadMu serialises Load, from reading the keys to swapping the Set,
+	// so that a load that read older keys never replaces a newer one.
+	loadMu sync.Mutex
 }
 
 func (r *Rotator) now() time.Time {
@@ -45,6 +50,8 @@ func (r *Rotator) List(ctx context.Context) ([]store.SigningKey, error) { return
 
 // Load opens the stored keys into the Set.
 func (r *Rotator) Load(ctx context.Context) error {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
 	ks, err := r.Store.ListKeys(ctx)
 	if err != nil {
 		return err
@@ -53,7 +60,11 @@ func (r *Rotator) Load(ctx context.Context) error {
 }
 
 // Ensure gives every supported algorithm a current key (a first start, or
-// an algorithm added since), then loads the Set.
+// an algorithm added since), then loads the Set. Nodes starting together
+// on an empty database agree on one key per algorithm: each adds it as the
+// next key, which the store keeps one of, and promotes it at once by
+// compare-and-swap (nothing has been signed yet, so there is nothing to
+// publish it before).
 func (r *Rotator) Ensure(ctx context.Context) error {
 	ks, err := r.Store.ListKeys(ctx)
 	if err != nil {
@@ -64,16 +75,30 @@ func (r *Rotator) Ensure(ctx context.Context) error {
 	if err := r.Set.Load(ks, r.KEK); err != nil {
 		return err
 	}
+	missing := false
 	for _, alg := range store.SigningAlgs {
 		if r.Set.Current(alg) != nil {
 			continue
 		}
-		k, err := Generate(alg, store.KeyCurrent, r.now(), r.KEK)
+		missing = true
+		k, err := Generate(alg, store.KeyNext, r.now(), r.KEK)
 		if err != nil {
 			return err
 		}
-		if err := r.Store.CreateKey(ctx, k); err != nil {
+		if err := r.Store.CreateKey(ctx, k); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return err
+		}
+	}
+	if missing {
+		if ks, err = r.Store.ListKeys(ctx); err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if k.State == store.KeyNext && r.Set.Current(k.Alg) == nil {
+				if err := r.promote(ctx, k, ks, r.now()); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return r.Load(ctx)
@@ -102,7 +127,10 @@ func (r *Rotator) Rotate(ctx context.Context) ([]store.SigningKey, error) {
 			return nil, err
 		}
 		k.ActivatesAt = now.Add(r.PublishDelay)
-		if err := r.Store.CreateKey(ctx, k); err != nil {
+		// The store keeps one next key per algorithm: ErrAlreadyExists
+		// means another node rotated at the same moment, and its key is
+		// the one every node will use.
+		if err := r.Store.CreateKey(ctx, k); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return nil, err
 		}
 	}

@@ -189,12 +189,12 @@ func (s *Server) routes() {
 		Service: adminAPI.Service, Keys: s.rotator, Audit: s.store, Usage: s.limiter,
 		Auth:           console.IssuerAuth(s.issuer),
 		ThrottleClient: s.issuer.ThrottleClient, ThrottleAddr: s.issuer.ThrottleAddr,
-		SessionKey:     s.consoleKey,
-		Secure:         s.cfg.TLSCert != "",
-		Issuer:         s.cfg.Issuer,
-		ClientAddr:     proxies.clientAddr,
-		Log:            s.log.With("component", "console"),
-		Now:            s.now,
+		SessionKey: s.consoleKey,
+		Secure:     s.cfg.TLSCert != "",
+		Issuer:     s.cfg.Issuer,
+		ClientAddr: proxies.clientAddr,
+		Log:        s.log.With("component", "console"),
+		Now:        s.now,
 	}
 	con.Mount(adminMux)
 	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(admin.ScopeWrite, con.CreateLink))

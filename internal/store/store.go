@@ -13,6 +13,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable wraps failures to reach the database at all.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrNotSupported is returned by ListenChanges when the database has no
+	// notifications (SQLite; CockroachDB and YugabyteDB): nodes poll.
+	ErrNotSupported = errors.New("not supported by this database")
 )
 
 // Store is the whole persistence contract. Every method takes a context first
@@ -48,6 +51,7 @@ type Store interface {
 
 	TokenStore
 	AuditStore
+	ChangeFeed
 
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error

@@ -27,6 +27,8 @@ func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) store.Store) 
 		{"CreateTenantOneWinner", testConcurrentCreateTenant},
 		{"CreateClientsDistinct", testConcurrentCreateClients},
 		{"UpdateKeyOneWinner", testConcurrentUpdateKey},
+		{"ChangesFollowWrites", testConcurrentChanges},
+		{"OneNextKeyPerAlg", testConcurrentNextKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
@@ -207,4 +209,70 @@ func testConcurrentUpdateKey(t *testing.T, s store.Store) {
 		return err
 	})
 	oneWinner(t, "UpdateKey", errs, errNotNext)
+}
+
+// testConcurrentChanges follows the change feed, as a node does, while
+// writers create and update clients. The follower must see ids without a
+// gap (a later change never shows before an earlier one) and, for each
+// change, the write it records (they commit together).
+func testConcurrentChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var writeErrs, readErrs errorSet
+	var writers sync.WaitGroup
+	for w := range workers {
+		writers.Go(func() {
+			for i := range perWorker {
+				id := fmt.Sprintf("w%d-c%d", w, i)
+				writeErrs.add(s.CreateClient(ctx, newClient(id)))
+				if i%5 == 0 {
+					_, err := s.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) { c.Name = "updated"; return c, nil })
+					writeErrs.add(err)
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { writers.Wait(); close(done) }()
+	want := int64(workers * (perWorker + (perWorker+4)/5))
+	var cursor int64
+	deadline := time.Now().Add(30 * time.Second)
+	for cursor < want && time.Now().Before(deadline) {
+		cs, err := s.ChangesSince(ctx, cursor, 50)
+		readErrs.add(err)
+		for _, c := range cs {
+			if c.ID != cursor+1 {
+				readErrs.add(fmt.Errorf("after change %d: got change %d, want %d (a gap)", cursor, c.ID, cursor+1))
+			}
+			cursor = c.ID
+			if _, err := s.GetClient(ctx, c.Key); err != nil {
+				readErrs.add(fmt.Errorf("change %d (%s %s) is visible but its write is not: %v", c.ID, c.Kind, c.Key, err))
+			}
+		}
+		if len(cs) == 0 {
+			select {
+			case <-done:
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	<-done
+	writeErrs.report(t, "writes")
+	readErrs.report(t, "following the feed")
+	if cursor != want {
+		t.Errorf("changes followed: got up to %d, want %d", cursor, want)
+	}
+	if got, err := s.LatestChange(ctx); got != want || err != nil {
+		t.Errorf("LatestChange: got %d, %v; want %d, nil", got, err, want)
+	}
+}
+
+// testConcurrentNextKey is nodes rotating at once: each adds a next key
+// for one algorithm, and the store keeps one.
+func testConcurrentNextKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	errs := race(workers, func(i int) error {
+		k := newKey(fmt.Sprintf("k%d", i))
+		return s.CreateKey(ctx, k)
+	})
+	oneWinner(t, "CreateKey(next)", errs, store.ErrAlreadyExists)
 }

@@ -35,6 +35,12 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateKeepsKey", testUpdateKeepsKey},
 		{"UpdateCompareAndSwap", testUpdateCompareAndSwap},
 		{"TimePrecision", testTimePrecision},
+		{"KeyOneNextPerAlg", testKeyOneNextPerAlg},
+		{"ChangeFeedOrder", testChangeFeedOrder},
+		{"ChangeFeedRefusedWrites", testChangeFeedRefusedWrites},
+		{"ChangeFeedPrune", testChangeFeedPrune},
+		{"ChangeListen", testChangeListen},
+		{"AuditRetriedBatch", testAuditRetriedBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

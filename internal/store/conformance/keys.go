@@ -13,6 +13,8 @@ func testKeyCRUD(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	keys := []store.SigningKey{newKey("k2"), newKey("k1"), newKey("k3")}
 	keys[2].CreatedAt = at(-time.Hour) // the oldest key lists first
+	// One next key per algorithm (testKeyOneNextPerAlg): the others are retired.
+	keys[0].State, keys[2].State = store.KeyRetired, store.KeyRetired
 	for _, k := range keys {
 		if err := s.CreateKey(ctx, k); err != nil {
 			t.Fatalf("CreateKey(%s): got %v, want nil", k.KID, err)
@@ -87,7 +89,7 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 		name string
 		edit func(k *store.SigningKey)
 	}{
-		{"next", func(k *store.SigningKey) {}},
+		{"next", func(k *store.SigningKey) { k.State = store.KeyNext }},
 		{"current RS256", func(k *store.SigningKey) { k.State, k.Alg = store.KeyCurrent, "RS256" }},
 		{"retired", func(k *store.SigningKey) {
 			k.State, k.RetiredAt, k.RemoveAfter = store.KeyRetired, ptr(at(time.Hour)), ptr(at(25*time.Hour))
@@ -105,6 +107,7 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k := newKey("rt" + string(rune('a'+i)))
+			k.State = store.KeyRetired // one next key per algorithm: only the "next" case has one
 			tt.edit(&k)
 			if err := s.CreateKey(ctx, k); err != nil {
 				t.Fatalf("CreateKey: got %v, want nil", err)

@@ -294,6 +294,7 @@ func testTimePrecision(t *testing.T, s store.Store) {
 			c.CreatedAt, c.UpdatedAt = tt.tm, tt.tm
 			c.Secrets = []store.Secret{{ID: "s", Hash: "h", CreatedAt: tt.tm, ExpiresAt: ptr(tt.tm)}}
 			k := newKey(id)
+			k.State = store.KeyRetired // one next key per algorithm
 			k.CreatedAt, k.ActivatesAt, k.RetiredAt, k.RemoveAfter = tt.tm, tt.tm, ptr(tt.tm), ptr(tt.tm)
 
 			for _, err := range []error{s.CreateTenant(ctx, tn), s.CreateEnvironment(ctx, env), s.CreateAPI(ctx, a), s.CreateClient(ctx, c), s.CreateKey(ctx, k)} {

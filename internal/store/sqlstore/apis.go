@@ -41,7 +41,7 @@ func apiArgs(a store.API) []any {
 }
 
 func (s *Store) CreateAPI(ctx context.Context, a store.API) error {
-	return s.insert(ctx, "api "+a.Audience, `INSERT INTO apis (`+apiColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, apiArgs(a)...)
+	return s.execChange(ctx, "api "+a.Audience, store.ChangeAPI, a.Audience, `INSERT INTO apis (`+apiColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, apiArgs(a)...)
 }
 
 func (s *Store) GetAPI(ctx context.Context, audience string) (store.API, error) {
@@ -90,12 +90,14 @@ func (s *Store) UpdateAPI(ctx context.Context, audience string, fn func(store.AP
 		if isUniqueViolation(err) {
 			return fmt.Errorf("api %s: service %q: %w", audience, updated.Service, store.ErrAlreadyExists)
 		}
-		return s.wrap(err)
+		if err != nil {
+			return s.wrap(err)
+		}
+		return s.recordChange(ctx, tx, store.ChangeAPI, audience)
 	})
 	return updated, err
 }
 
 func (s *Store) DeleteAPI(ctx context.Context, audience string) error {
-	res, err := s.exec(ctx, `DELETE FROM apis WHERE audience = ?`, audience)
-	return s.deleted("api "+audience, res, err)
+	return s.execChange(ctx, "api "+audience, store.ChangeAPI, audience, `DELETE FROM apis WHERE audience = ?`, audience)
 }

@@ -45,7 +45,7 @@ func clientArgs(c store.Client) []any {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	return s.insert(ctx, "client "+c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
@@ -91,12 +91,14 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 		args := clientArgs(updated)
 		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ? WHERE id = ?`),
 			append(args[1:], id)...)
-		return s.wrap(err)
+		if err != nil {
+			return s.wrap(err)
+		}
+		return s.recordChange(ctx, tx, store.ChangeClient, id)
 	})
 	return updated, err
 }
 
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	res, err := s.exec(ctx, `DELETE FROM clients WHERE id = ?`, id)
-	return s.deleted("client "+id, res, err)
+	return s.execChange(ctx, "client "+id, store.ChangeClient, id, `DELETE FROM clients WHERE id = ?`, id)
 }

@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 
@@ -22,6 +25,11 @@ type flavor struct {
 	lockMigrations func(ctx context.Context, conn *sql.Conn) (func(), error)
 	// numbered placeholders ($1) instead of '?'.
 	numbered bool
+	// notify, when set, wakes the other nodes at commit: it takes the
+	// channel, and sends the schema so that deployments sharing a database
+	// in separate schemas do not wake each other. Empty where the database
+	// has no notifications (CockroachDB or YugabyteDB would leave it so).
+	notify string
 }
 
 var sqliteFlavor = flavor{
@@ -40,6 +48,7 @@ var postgresFlavor = flavor{
 	name:      "postgres",
 	forUpdate: " FOR UPDATE",
 	numbered:  true,
+	notify:    "SELECT pg_notify($1, current_schema())",
 	lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 			return nil, err
@@ -105,4 +114,26 @@ func isBusy(err error) bool {
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
 	return false
+}
+
+// isUnavailable reports whether err means the database could not be
+// reached or the connection was lost: refused or failed connects, resets,
+// a connection closed mid-statement (EOF), and the server's own
+// connection-class errors (08xxx; shutting down or starting up, 57P01-03;
+// too many connections, 53300). A statement cut off this way never leaves
+// part of a transaction behind: the server rolls back what did not commit.
+func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	return errors.As(err, &netErr) || errors.As(err, &connErr) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }

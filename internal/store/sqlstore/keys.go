@@ -29,7 +29,7 @@ func keyArgs(k store.SigningKey) []any {
 }
 
 func (s *Store) CreateKey(ctx context.Context, k store.SigningKey) error {
-	return s.insert(ctx, "signing key "+k.KID, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, keyArgs(k)...)
+	return s.execChange(ctx, "signing key "+k.KID, store.ChangeKey, k.KID, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, keyArgs(k)...)
 }
 
 func (s *Store) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
@@ -67,12 +67,17 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(store.Signing
 		args := keyArgs(updated)
 		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE signing_keys SET alg = ?, state = ?, private_key = ?, public_key = ?, created_at = ?, activates_at = ?, retired_at = ?, remove_after = ? WHERE kid = ?`),
 			append(args[1:], kid)...)
-		return s.wrap(err)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("signing key %s: another %s key is already next: %w", kid, updated.Alg, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		return s.recordChange(ctx, tx, store.ChangeKey, kid)
 	})
 	return updated, err
 }
 
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {
-	res, err := s.exec(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid)
-	return s.deleted("signing key "+kid, res, err)
+	return s.execChange(ctx, "signing key "+kid, store.ChangeKey, kid, `DELETE FROM signing_keys WHERE kid = ?`, kid)
 }

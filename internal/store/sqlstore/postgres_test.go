@@ -2,87 +2,24 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/conformance"
+	"github.com/gatehouse/gatehouse/internal/store/pgtest"
 )
 
 // These tests need a real PostgreSQL and fail, rather than skip, without
-// one: CI must not pass with the PostgreSQL backend untested.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+// one (pgtest says how to point them at one).
 
-func testPostgresDSN() string {
-	if dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return defaultTestPostgres
-}
+func postgresAdmin(t *testing.T) *sql.DB { return pgtest.Admin(t) }
 
-// redact hides a password in dsn, for messages.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable DSN)"
-}
-
-// postgresAdmin connects to the test PostgreSQL for the length of t and
-// fails t, saying why, when it cannot be reached.
-func postgresAdmin(t *testing.T) *sql.DB {
-	t.Helper()
-	dsn := testPostgresDSN()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("opening PostgreSQL at %s: %v", redact(dsn), err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("PostgreSQL at %s is unreachable: %v\n"+
-			"These tests need a running PostgreSQL; set GATEHOUSE_TEST_POSTGRES to its URL.", redact(dsn), err)
-	}
-	return db
-}
-
-// newPostgresSchema creates an empty schema that is dropped when t ends and
-// returns a DSN whose search_path points into it.
-func newPostgresSchema(t *testing.T) string {
-	t.Helper()
-	u, err := url.Parse(testPostgresDSN())
-	if err != nil {
-		t.Fatalf("GATEHOUSE_TEST_POSTGRES is not a URL: %v", err)
-	}
-	admin := postgresAdmin(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var b [8]byte
-	rand.Read(b[:])
-	schema := fmt.Sprintf("gh_test_%x", b)
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func newPostgresSchema(t *testing.T) string { return pgtest.Schema(t) }
 
 func newPostgres(t *testing.T) store.Store {
 	t.Helper()
@@ -128,9 +65,8 @@ func TestPostgresMigrate(t *testing.T) {
 	checkMigrations(t, s.DB(), postgresFlavor)
 
 	// Every table is in the test's schema, none in public.
-	u, _ := url.Parse(dsn)
-	schema := u.Query().Get("search_path")
-	for _, table := range []string{"migrations", "tenants", "environments", "apis", "clients", "signing_keys"} {
+	schema := pgtest.SchemaOf(dsn)
+	for _, table := range []string{"migrations", "tenants", "environments", "apis", "clients", "signing_keys", "changes", "change_counter"} {
 		var where string
 		err := s.DB().QueryRowContext(ctx, `SELECT table_schema FROM information_schema.tables WHERE table_name = $1 AND table_schema = $2`, table, schema).Scan(&where)
 		if err != nil {

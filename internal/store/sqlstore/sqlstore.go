@@ -3,17 +3,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -24,6 +21,8 @@ import (
 type Store struct {
 	db *sql.DB
 	f  flavor
+	// dsn opens connections outside the pool (PostgreSQL's LISTEN).
+	dsn string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,7 +68,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		return &Store{db: db, f: postgresFlavor}, nil
+		return &Store{db: db, f: postgresFlavor, dsn: dsn}, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -97,7 +96,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite at %s: setting WAL mode: %w", path, err)
 	}
-	return &Store{db: db, f: sqliteFlavor}, nil
+	return &Store{db: db, f: sqliteFlavor, dsn: dsn}, nil
 }
 
 // useWAL switches an SQLite file to write-ahead logging, so that readers
@@ -150,12 +149,20 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	return s.db.ExecContext(ctx, s.f.rebind(query), args...)
 }
 
-// insert runs an INSERT, translating clashes into store.ErrAlreadyExists.
+// insert runs an INSERT that records no change (opaque tokens),
+// translating clashes into store.ErrAlreadyExists.
 func (s *Store) insert(ctx context.Context, what, query string, args ...any) error {
 	_, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return s.writeErr(what, err)
+	}
+	return nil
+}
+
+// writeErr translates a failed write: a clash is store.ErrAlreadyExists, a
+// reference to a missing row store.ErrNotFound.
+func (s *Store) writeErr(what string, err error) error {
 	switch {
-	case err == nil:
-		return nil
 	case isUniqueViolation(err):
 		return fmt.Errorf("%s: %w", what, store.ErrAlreadyExists)
 	case isForeignKeyViolation(err):
@@ -178,17 +185,17 @@ func (s *Store) deleted(what string, res sql.Result, err error) error {
 	return nil
 }
 
-// wrap marks connection-level failures as store.ErrUnavailable.
+// wrap marks failures to reach the database as store.ErrUnavailable, so
+// that callers answer "try again" (the admin API's 503) rather than
+// "broken" (500).
 func (s *Store) wrap(err error) error {
-	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, store.ErrUnavailable) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+	if isUnavailable(err) {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return err

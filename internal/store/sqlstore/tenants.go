@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
-	return s.insert(ctx, "tenant "+t.ID, `INSERT INTO tenants (id, name, quota_hour, quota_day, created_at) VALUES (?, ?, ?, ?, ?)`,
+	return s.execChange(ctx, "tenant "+t.ID, store.ChangeTenant, t.ID, `INSERT INTO tenants (id, name, quota_hour, quota_day, created_at) VALUES (?, ?, ?, ?, ?)`,
 		t.ID, t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay, micros(t.CreatedAt))
 }
 
@@ -46,7 +46,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 }
 
 func (s *Store) CreateEnvironment(ctx context.Context, e store.Environment) error {
-	return s.insert(ctx, "environment "+e.Tenant+"/"+e.ID,
+	return s.execChange(ctx, "environment "+e.Tenant+"/"+e.ID, store.ChangeEnvironment, store.EnvironmentKey(e.Tenant, e.ID),
 		`INSERT INTO environments (tenant, id, api_key, created_at) VALUES (?, ?, ?, ?)`,
 		e.Tenant, e.ID, e.APIKey, micros(e.CreatedAt))
 }
@@ -108,7 +108,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, fn func(store.Tenan
 		updated.ID = old.ID
 		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE tenants SET name = ?, quota_hour = ?, quota_day = ? WHERE id = ?`),
 			updated.Name, updated.Limits.QuotaHour, updated.Limits.QuotaDay, id)
-		return s.wrap(err)
+		if err != nil {
+			return s.wrap(err)
+		}
+		return s.recordChange(ctx, tx, store.ChangeTenant, id)
 	})
 	return updated, err
 }

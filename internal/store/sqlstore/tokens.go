@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -57,12 +58,17 @@ func (s *Store) PurgeExpired(ctx context.Context, t time.Time) (int64, error) {
 }
 
 func (s *Store) Revoke(ctx context.Context, r store.Revocation) error {
-	err := s.insert(ctx, "revocation "+r.JTI, `INSERT INTO revocations (jti, client_id, revoked_at, expires_at) VALUES (?, ?, ?, ?)`,
-		r.JTI, r.ClientID, micros(r.RevokedAt), micros(r.ExpiresAt))
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return nil // revoking twice is revoking once
-	}
-	return err
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.f.rebind(`INSERT INTO revocations (jti, client_id, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`),
+			r.JTI, r.ClientID, micros(r.RevokedAt), micros(r.ExpiresAt))
+		if err != nil {
+			return s.writeErr("revocation "+r.JTI, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return s.wrap(err) // revoking twice is revoking once: no second change
+		}
+		return s.recordChange(ctx, tx, store.ChangeRevocation, r.JTI)
+	})
 }
 
 func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
@@ -85,23 +91,33 @@ func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.R
 	return out, s.wrap(rows.Err())
 }
 
+// auditRowsPerStatement bounds one multi-row INSERT (7 parameters a row;
+// well under both databases' parameter limits).
+const auditRowsPerStatement = 200
+
 func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.f.rebind(`INSERT INTO audit_events (id, at, kind, actor, client_id, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`))
-		if err != nil {
-			return s.wrap(err)
-		}
-		defer stmt.Close()
-		for _, e := range events {
-			if _, err := stmt.ExecContext(ctx, e.ID, micros(e.At), e.Kind, e.Actor, e.ClientID, e.Target, e.Detail); err != nil {
-				if isUniqueViolation(err) {
-					continue // a retried batch: the event is already there
+		for len(events) > 0 {
+			n := min(len(events), auditRowsPerStatement)
+			var b strings.Builder
+			b.WriteString(`INSERT INTO audit_events (id, at, kind, actor, client_id, target, detail) VALUES `)
+			args := make([]any, 0, n*7)
+			for i, e := range events[:n] {
+				if i > 0 {
+					b.WriteByte(',')
 				}
+				b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+				args = append(args, e.ID, micros(e.At), e.Kind, e.Actor, e.ClientID, e.Target, e.Detail)
+			}
+			// A retried batch may hold events already written: skip those.
+			b.WriteString(` ON CONFLICT (id) DO NOTHING`)
+			if _, err := tx.ExecContext(ctx, s.f.rebind(b.String()), args...); err != nil {
 				return s.wrap(err)
 			}
+			events = events[n:]
 		}
 		return nil
 	})
