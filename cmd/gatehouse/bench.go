@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,7 +24,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure signing and verification speed, and load-test a token endpoint",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchSignCmd(), newBenchTokenCmd(), newBenchVerifyCmd())
+	cmd.AddCommand(newBenchSignCmd(), newBenchTokenCmd(), newBenchVerifyCmd(), newBenchSeedCmd())
 	return cmd
 }
 
@@ -296,4 +297,39 @@ func benchPrintVerify(w io.Writer, r bench.VerifyResult) {
 	fmt.Fprintf(w, "  verifications  %d  (%.0f/s)\n", r.Verifications, r.PerSecond)
 	fmt.Fprintf(w, "  latency        %s\n", benchLatency(r.Latency))
 	fmt.Fprintf(w, "  token size     %d bytes, JWKS fetched %d time(s)\n", r.TokenBytes, r.JWKSFetches)
+}
+
+func newBenchSeedCmd() *cobra.Command {
+	var clients, concurrency int
+	var tenant string
+	var grants []string
+	cmd := &cobra.Command{
+		Use:   "seed --clients 100000 --tenant ID [--grant 'AUDIENCE=SCOPE']...",
+		Short: "Fill a running gatehouse with clients through the admin API, to measure with a large store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := parseGrants(grants)
+			if err != nil {
+				return err
+			}
+			c, err := apiClient(cmd)
+			if err != nil {
+				return err
+			}
+			create := func(ctx context.Context, name, tenant string, grants map[string][]string) error {
+				return c.Do(ctx, "POST", "/admin/v1/clients", map[string]any{"name": name, "tenant": tenant, "grants": grants}, nil)
+			}
+			start := time.Now()
+			n, err := bench.Seed(cmd.Context(), bench.SeedOptions{Clients: clients, Concurrency: concurrency, Tenant: tenant, Grants: g, Create: create})
+			fmt.Fprintf(cmd.OutOrStdout(), "created %d clients in %s\n", n, time.Since(start).Round(time.Millisecond))
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&clients, "clients", 100_000, "how many clients to create")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "create requests in flight")
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant that owns them (must exist)")
+	cmd.Flags().StringArrayVar(&grants, "grant", nil, "'AUDIENCE=SCOPE SCOPE' each client gets (repeatable)")
+	cmd.Flags().String("url", "", "gatehouse admin URL (env GATEHOUSE_URL, default http://127.0.0.1:8080)")
+	cmd.Flags().String("credentials", "", "admin credentials file (env GATEHOUSE_CREDENTIALS, default ./gatehouse-data/admin-client.json)")
+	return cmd
 }

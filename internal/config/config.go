@@ -34,6 +34,7 @@ type Config struct {
 	KeyRotation     time.Duration `yaml:"key_rotation"`
 	KeyPublishDelay time.Duration `yaml:"key_publish_delay"`
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	AuditRetention  time.Duration `yaml:"audit_retention"`
 	LogLevel        string        `yaml:"log_level"`
 	LogFormat       string        `yaml:"log_format"`
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
@@ -48,6 +49,7 @@ func Default() Config {
 		DataDir:         "./gatehouse-data",
 		KeyRotation:     720 * time.Hour,
 		KeyPublishDelay: 10 * time.Minute,
+		AuditRetention:  90 * 24 * time.Hour,
 		LogLevel:        "info",
 		LogFormat:       "json",
 	}
@@ -90,6 +92,7 @@ var Settings = []Setting{
 	{"key-rotation", "GATEHOUSE_KEY_ROTATION", "automatic signing-key rotation period (0 turns it off)"},
 	{"key-publish-delay", "GATEHOUSE_KEY_PUBLISH_DELAY", "how long a new signing key is published before it signs"},
 	{"trusted-proxy", "GATEHOUSE_TRUSTED_PROXIES", "CIDR of a proxy whose X-Forwarded-* headers are trusted (repeatable; env: comma-separated)"},
+	{"audit-retention", "GATEHOUSE_AUDIT_RETENTION", "how long audit events are kept (0 keeps them forever)"},
 	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
 }
@@ -124,6 +127,8 @@ func (c *Config) Set(flag, value string) error {
 		c.KeyPublishDelay, err = time.ParseDuration(value)
 	case "trusted-proxy":
 		c.TrustedProxies = splitList(value)
+	case "audit-retention":
+		c.AuditRetention, err = time.ParseDuration(value)
 	case "log-level":
 		c.LogLevel = value
 	case "log-format":
@@ -201,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < time.Hour) {
 		bad("key_rotation must be 0 (off) or at least 1h")
+	}
+	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < time.Hour) {
+		bad("audit_retention must be 0 (keep forever) or at least 1h")
 	}
 	if c.KeyPublishDelay < 0 {
 		bad("key_publish_delay must not be negative")

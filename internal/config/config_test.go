@@ -165,6 +165,7 @@ func TestSet(t *testing.T) {
 		{"key-rotation", "24h", func(c config.Config) any { return c.KeyRotation }, 24 * time.Hour},
 		{"key-publish-delay", "90s", func(c config.Config) any { return c.KeyPublishDelay }, 90 * time.Second},
 		{"trusted-proxy", "10.0.0.0/8", func(c config.Config) any { return c.TrustedProxies }, []string{"10.0.0.0/8"}},
+		{"audit-retention", "720h", func(c config.Config) any { return c.AuditRetention }, 720 * time.Hour},
 		{"log-level", "debug", func(c config.Config) any { return c.LogLevel }, "debug"},
 		{"log-format", "text", func(c config.Config) any { return c.LogFormat }, "text"},
 	}

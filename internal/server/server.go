@@ -363,11 +363,9 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) background(ctx context.Context) {
 	keyTick := time.NewTicker(30 * time.Second)
 	reload := time.NewTicker(60 * time.Second)
-	revocations := time.NewTicker(2 * time.Second)
 	purge := time.NewTicker(10 * time.Minute)
 	defer keyTick.Stop()
 	defer reload.Stop()
-	defer revocations.Stop()
 	defer purge.Stop()
 	for {
 		select {
@@ -377,15 +375,18 @@ func (s *Server) background(ctx context.Context) {
 			if err := s.rotator.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("signing key rotation step failed", "err", err)
 			}
-		case <-revocations.C:
-			if err := s.issuer.Revoked.Sync(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				s.log.Warn("revocation sync failed", "err", err)
-			}
 		case <-purge.C:
 			if n, err := s.store.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				s.log.Warn("purging expired tokens failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("purged expired opaque tokens and revocations", "rows", n)
+			}
+			if s.cfg.AuditRetention > 0 {
+				if n, err := s.store.PurgeAudit(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil && ctx.Err() == nil {
+					s.log.Warn("purging old audit events failed", "err", err)
+				} else if n > 0 {
+					s.log.Info("purged audit events past retention", "rows", n)
+				}
 			}
 		case <-reload.C:
 			if err := s.catalog.Reload(ctx); err != nil && ctx.Err() == nil {

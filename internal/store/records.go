@@ -73,4 +73,6 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, events []AuditEvent) error
 	// ListAudit returns matching events, newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PurgeAudit removes events recorded before t (the retention limit).
+	PurgeAudit(ctx context.Context, t time.Time) (int64, error)
 }

@@ -41,6 +41,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ChangeFeedPrune", testChangeFeedPrune},
 		{"ChangeListen", testChangeListen},
 		{"AuditRetriedBatch", testAuditRetriedBatch},
+		{"LimitsRoundTrip", testLimitsRoundTrip},
+		{"OpaqueTokens", testOpaqueTokens},
+		{"Revocations", testRevocations},
+		{"AuditFilters", testAuditFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

@@ -123,6 +123,15 @@ func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) erro
 	})
 }
 
+func (s *Store) PurgeAudit(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM audit_events WHERE at < ?`, micros(t))
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
 	q := `SELECT id, at, kind, actor, client_id, target, detail FROM audit_events WHERE 1 = 1`
 	var args []any

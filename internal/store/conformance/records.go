@@ -1,0 +1,173 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// testLimitsRoundTrip: tenant quotas, client limits and an API's reuse
+// window survive a round trip, and UpdateTenant changes only what fn does.
+func testLimitsRoundTrip(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten := newTenant("acme")
+	ten.Limits = store.Limits{QuotaHour: 100, QuotaDay: 1000}
+	if err := s.CreateTenant(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UpdateTenant(ctx, "acme", func(old store.Tenant) (store.Tenant, error) {
+		old.Limits.QuotaHour = 50
+		return old, nil
+	})
+	if err != nil || got.Limits != (store.Limits{QuotaHour: 50, QuotaDay: 1000}) {
+		t.Errorf("UpdateTenant: got %+v, %v", got.Limits, err)
+	}
+	if read, _ := s.GetTenant(ctx, "acme"); read.Limits != got.Limits || read.Name != ten.Name {
+		t.Errorf("GetTenant after update: got %+v, want limits %+v and the old name", read, got.Limits)
+	}
+	if _, err := s.UpdateTenant(ctx, "nobody", func(old store.Tenant) (store.Tenant, error) { return old, nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateTenant of a missing tenant: got %v, want ErrNotFound", err)
+	}
+	c := newClient("c1")
+	c.Tenant = "acme"
+	c.Limits = store.Limits{RatePerSecond: 7, QuotaHour: 8, QuotaDay: 9}
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if read, _ := s.GetClient(ctx, "c1"); read.Limits != c.Limits {
+		t.Errorf("client limits: got %+v, want %+v", read.Limits, c.Limits)
+	}
+	a := newAPI("https://reuse.example")
+	a.ReuseWindow = 90 * time.Second
+	if err := s.CreateAPI(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if read, _ := s.GetAPI(ctx, a.Audience); read.ReuseWindow != a.ReuseWindow {
+		t.Errorf("reuse window: got %v, want %v", read.ReuseWindow, a.ReuseWindow)
+	}
+}
+
+// testOpaqueTokens: create, get, delete and purge by expiry.
+func testOpaqueTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tok := func(hash string, exp time.Duration) store.OpaqueToken {
+		return store.OpaqueToken{Hash: hash, ClientID: "c1", Audience: "https://a.example", Scopes: []string{"read", "write"},
+			Tenant: "acme", Environment: "qa", Service: "streaming-property", JTI: "j-" + hash, IssuedAt: t0, ExpiresAt: at(exp)}
+	}
+	live, dead := tok("h-live", time.Hour), tok("h-dead", time.Minute)
+	for _, o := range []store.OpaqueToken{live, dead} {
+		if err := s.CreateOpaqueToken(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateOpaqueToken(ctx, live); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("a second token with one hash: got %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.GetOpaqueToken(ctx, "h-live")
+	if err != nil || got.IssuedAt.Sub(live.IssuedAt).Abs() >= time.Microsecond || got.ExpiresAt.Sub(live.ExpiresAt).Abs() >= time.Microsecond {
+		t.Fatalf("GetOpaqueToken: got %+v, %v", got, err)
+	}
+	got.IssuedAt, got.ExpiresAt = live.IssuedAt, live.ExpiresAt
+	if !reflect.DeepEqual(got, live) {
+		t.Errorf("GetOpaqueToken:\ngot  %+v\nwant %+v", got, live)
+	}
+	n, err := s.PurgeExpired(ctx, at(30*time.Minute))
+	if err != nil || n != 1 {
+		t.Errorf("PurgeExpired: got %d, %v; want 1 (the expired one)", n, err)
+	}
+	if _, err := s.GetOpaqueToken(ctx, "h-dead"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an expired token after the purge: got %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteOpaqueToken(ctx, "h-live"); err != nil {
+		t.Errorf("DeleteOpaqueToken: %v", err)
+	}
+	if err := s.DeleteOpaqueToken(ctx, "h-live"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: got %v, want ErrNotFound", err)
+	}
+}
+
+// testRevocations: revoking twice is fine, since filters, expired ones go.
+func testRevocations(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().Truncate(time.Microsecond)
+	revs := []store.Revocation{
+		{JTI: "old", ClientID: "c1", RevokedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)},
+		{JTI: "new", ClientID: "c1", RevokedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{JTI: "gone", ClientID: "c1", RevokedAt: now, ExpiresAt: now.Add(-time.Minute)},
+	}
+	for _, r := range revs {
+		if err := s.Revoke(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Revoke(ctx, revs[1]); err != nil {
+		t.Errorf("revoking twice: got %v, want nil", err)
+	}
+	got, err := s.ListRevocations(ctx, now.Add(-time.Minute))
+	if err != nil || len(got) != 1 || got[0].JTI != "new" {
+		t.Errorf("ListRevocations since a minute ago: got %+v, %v; want only \"new\" (\"gone\" has expired)", got, err)
+	}
+	if all, _ := s.ListRevocations(ctx, time.Time{}); len(all) != 2 {
+		t.Errorf("ListRevocations since ever: got %d, want 2", len(all))
+	}
+	if n, err := s.PurgeExpired(ctx, now); err != nil || n != 1 {
+		t.Errorf("PurgeExpired: got %d, %v; want 1", n, err)
+	}
+}
+
+// testAuditFilters: filters by client, kind and time, newest first, a
+// limit, and the retention purge.
+func testAuditFilters(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var events []store.AuditEvent
+	for i := 0; i < 6; i++ {
+		client, kind := "c1", store.AuditTokenIssued
+		if i%2 == 1 {
+			client, kind = "c2", "client.update"
+		}
+		events = append(events, store.AuditEvent{ID: fmt.Sprintf("e%d", i), At: at(time.Duration(i) * time.Minute),
+			Kind: kind, Actor: "admin", ClientID: client, Target: client, Detail: `{"i":` + fmt.Sprint(i) + `}`})
+	}
+	if err := s.AppendAudit(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f store.AuditFilter) []string {
+		got, err := s.ListAudit(ctx, f)
+		if err != nil {
+			t.Fatalf("ListAudit(%+v): %v", f, err)
+		}
+		out := []string{}
+		for _, e := range got {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    store.AuditFilter
+		want []string
+	}{
+		{"all, newest first", store.AuditFilter{}, []string{"e5", "e4", "e3", "e2", "e1", "e0"}},
+		{"by client", store.AuditFilter{ClientID: "c1"}, []string{"e4", "e2", "e0"}},
+		{"by kind", store.AuditFilter{Kind: "client.update"}, []string{"e5", "e3", "e1"}},
+		{"since", store.AuditFilter{Since: at(4 * time.Minute)}, []string{"e5", "e4"}},
+		{"until", store.AuditFilter{Until: at(2 * time.Minute)}, []string{"e1", "e0"}},
+		{"limit", store.AuditFilter{Limit: 2}, []string{"e5", "e4"}},
+	}
+	for _, tt := range tests {
+		if got := ids(tt.f); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	n, err := s.PurgeAudit(ctx, at(3*time.Minute))
+	if err != nil || n != 3 {
+		t.Errorf("PurgeAudit: got %d, %v; want 3", n, err)
+	}
+	if got := ids(store.AuditFilter{}); !reflect.DeepEqual(got, []string{"e5", "e4", "e3"}) {
+		t.Errorf("after the purge: got %v", got)
+	}
+}
