@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -152,6 +151,7 @@ type runner struct {
 	client   *http.Client
 	req      tokenRequest
 	verifier *tokenVerifier // nil unless verifying
+	workers  []exchanger    // one per worker
 }
 
 // newHTTPClient returns a client that keeps one connection per worker
@@ -193,6 +193,15 @@ func Token(ctx context.Context, opts TokenOptions) (TokenResult, error) {
 	}
 	r := &runner{opts: opts, client: newHTTPClient(opts.Concurrency, opts.Timeout), req: req}
 	defer r.client.CloseIdleConnections()
+	// One connection per worker, kept from the warm-up into the run.
+	for range opts.Concurrency {
+		r.workers = append(r.workers, r.newExchanger())
+	}
+	defer func() {
+		for _, ex := range r.workers {
+			ex.close()
+		}
+	}()
 	if opts.Verify {
 		r.verifier = newTokenVerifier(r.client, opts.URL)
 		if err := r.verifier.fetch(ctx); err != nil {
@@ -216,10 +225,11 @@ func (r *runner) run(ctx context.Context, d time.Duration) (*tally, time.Duratio
 	for i := range tallies {
 		t := newTally()
 		tallies[i] = t
+		ex := r.workers[i]
 		if sched == nil {
-			wg.Go(func() { r.closedLoop(ctx, start.Add(d), t) })
+			wg.Go(func() { r.closedLoop(ctx, ex, start.Add(d), t) })
 		} else {
-			wg.Go(func() { r.openLoop(ctx, sched, t) })
+			wg.Go(func() { r.openLoop(ctx, ex, sched, t) })
 		}
 	}
 	wg.Wait()
@@ -233,20 +243,29 @@ func (r *runner) run(ctx context.Context, d time.Duration) (*tally, time.Duratio
 
 // closedLoop sends one request after another until end; each request's
 // latency runs from its own send.
-func (r *runner) closedLoop(ctx context.Context, end time.Time, t *tally) {
+func (r *runner) closedLoop(ctx context.Context, ex exchanger, end time.Time, t *tally) {
 	for ctx.Err() == nil {
 		now := time.Now()
 		if !now.Before(end) {
 			return
 		}
-		r.send(ctx, now, t)
+		r.send(ctx, ex, now, t)
 	}
+}
+
+// newExchanger gives a worker its own connection: the lean wire client for
+// http:// targets, net/http for https:// ones.
+func (r *runner) newExchanger() exchanger {
+	if w, err := newWireConn(r.req.url, r.req, r.opts.Timeout); err == nil {
+		return w
+	}
+	return httpExchanger{r}
 }
 
 // openLoop takes the schedule's slots in turn, waits for each one's time
 // and sends it; a slot whose time has passed is sent at once and its
 // latency still runs from its intended time.
-func (r *runner) openLoop(ctx context.Context, s *schedule, t *tally) {
+func (r *runner) openLoop(ctx context.Context, ex exchanger, s *schedule, t *tally) {
 	for {
 		intended, ok := s.take()
 		if !ok {
@@ -271,36 +290,22 @@ func (r *runner) openLoop(ctx context.Context, s *schedule, t *tally) {
 		}
 		t.maxLag = max(t.maxLag, lag)
 		t.sent++
-		r.send(ctx, intended, t)
+		r.send(ctx, ex, intended, t)
 	}
 }
 
 // send makes one token request and tallies the outcome; origin is when
 // the latency clock started. Requests cut off by ctx are not counted.
-func (r *runner) send(ctx context.Context, origin time.Time, t *tally) {
-	req, err := r.req.new(ctx)
-	if err != nil {
-		t.transportError(err)
-		return
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			t.transportError(err)
-		}
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	_, _ = io.Copy(io.Discard, resp.Body) // drain, so the connection is reused
-	resp.Body.Close()
+func (r *runner) send(ctx context.Context, ex exchanger, origin time.Time, t *tally) {
+	status, body, err := ex.exchange(ctx)
 	latency := time.Since(origin)
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {
 			t.transportError(err)
 		}
-	case resp.StatusCode != http.StatusOK:
-		t.answered(resp.StatusCode, body)
+	case status != http.StatusOK:
+		t.answered(status, body)
 	default:
 		r.gotToken(ctx, body, latency, t)
 	}

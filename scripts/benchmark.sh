@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Reproduces the README's performance figures on this machine: the signing
+# ceiling, the token endpoint at concurrency 16 for each algorithm, RS256
+# latency at a fixed arrival rate of half its measured rate, the same with
+# 100,000 clients in the store, and the BoringCrypto build.
+# Everything runs on loopback; the load generator shares the cores.
+#   bash scripts/benchmark.sh [seconds per run, default 15]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${1:-15}
+work=$(mktemp -d)
+trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/gatehouse" ./cmd/gatehouse
+GOEXPERIMENT=boringcrypto go build -o "$work/gatehouse-boring" ./cmd/gatehouse
+GH=$work/gatehouse
+
+# start BIN PORT: a server with one tenant, an API per algorithm and a
+# client granted all three; prints the client's id and secret.
+start() {
+  local bin=$1 port=$2 dir=$work/data-$2
+  GATEHOUSE_LOG_LEVEL=warn "$bin" serve --addr 127.0.0.1:"$port" --data-dir "$dir" > "$work/serve-$port.log" 2>&1 &
+  echo $! > "$work/$port.pid"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
+  export GATEHOUSE_URL=http://127.0.0.1:$port GATEHOUSE_CREDENTIALS=$dir/admin-client.json
+  "$GH" tenant create acme > /dev/null
+  for alg in RS256 ES256 EdDSA; do
+    "$GH" api create --audience "https://$alg.example.io" --alg "$alg" --scope read > /dev/null
+  done
+  "$GH" client create --tenant acme --name bench -o json \
+    --grant 'https://RS256.example.io=read' --grant 'https://ES256.example.io=read' --grant 'https://EdDSA.example.io=read' > "$work/client-$port.json"
+}
+id() { sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p' "$work/client-$1.json"; }
+secret() { sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p' "$work/client-$1.json"; }
+token() { # PORT ALG [extra flags]
+  local port=$1 alg=$2; shift 2
+  "$GH" bench token --url "http://127.0.0.1:$port" --client-id "$(id "$port")" --client-secret "$(secret "$port")" \
+    --audience "https://$alg.example.io" --concurrency 16 --duration "${D}s" "$@" | sed -n '1,3p;5p'
+}
+
+echo "## machine: $(nproc) CPUs, $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "## signing ceiling (gatehouse bench sign)"
+for alg in RS256 ES256 EdDSA; do "$GH" bench sign --alg "$alg" --duration "${D}s" | sed -n 1,3p; done
+
+echo "## token endpoint, 10 clients, concurrency 16"
+start "$GH" 18301
+for alg in RS256 ES256 EdDSA; do token 18301 "$alg"; done
+rate=$("$GH" bench token --url http://127.0.0.1:18301 --client-id "$(id 18301)" --client-secret "$(secret 18301)" \
+  --audience https://RS256.example.io --concurrency 16 --duration 5s -o json | sed -n 's/.*"tokens_per_second": *\([0-9]*\).*/\1/p' | head -1)
+echo "## RS256 open loop at half the measured rate ($((rate / 2))/s)"
+token 18301 RS256 --rate $((rate / 2))
+
+echo "## 100,000 clients in the store"
+"$GH" bench seed --clients 100000 --tenant acme --grant 'https://EdDSA.example.io=read' --grant 'https://RS256.example.io=read' --concurrency 8
+for alg in RS256 EdDSA; do token 18301 "$alg"; done
+kill "$(cat "$work/18301.pid")"
+
+echo "## BoringCrypto build (GOEXPERIMENT=boringcrypto)"
+"$work/gatehouse-boring" bench sign --alg RS256 --duration "${D}s" | sed -n 1,3p
+start "$work/gatehouse-boring" 18302
+token 18302 RS256
