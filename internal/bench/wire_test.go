@@ -80,7 +80,7 @@ func TestWireConn(t *testing.T) {
 func TestReadHeadRejects(t *testing.T) {
 	for _, raw := range []string{
 		"nonsense\r\n\r\n",
-		"HTTP/1.1 200 OK\r\n\r\n",                      // no length
+		"HTTP/1.1 200 OK\r\n\r\n",                       // no length
 		"HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\n", // negative
 		"HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\n",  // bad status
 	} {
