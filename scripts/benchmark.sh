@@ -12,6 +12,7 @@ work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 go build -o "$work/gatehouse" ./cmd/gatehouse
+go build -o "$work/barehandler" ./scripts/barehandler
 GOEXPERIMENT=boringcrypto go build -o "$work/gatehouse-boring" ./cmd/gatehouse
 GH=$work/gatehouse
 
@@ -49,6 +50,18 @@ rate=$("$GH" bench token --url http://127.0.0.1:18301 --client-id "$(id 18301)" 
   --audience https://RS256.example.io --concurrency 16 --duration 5s -o json | sed -n 's/.*"tokens_per_second": *\([0-9]*\).*/\1/p' | head -1)
 echo "## RS256 open loop at half the measured rate ($((rate / 2))/s)"
 token 18301 RS256 --rate $((rate / 2))
+
+echo "## RS256 against its ceiling and against a bare handler, three back-to-back rounds"
+"$work/barehandler" 127.0.0.1:18400 & echo $! > "$work/18400.pid"
+sleep 0.5
+for round in 1 2 3; do
+  echo "round $round"
+  "$GH" bench sign --alg RS256 --duration "${D}s" | sed -n 2p
+  "$GH" bench token --url http://127.0.0.1:18400 --client-id c1 --client-secret secret --audience https://a \
+    --concurrency 16 --duration "${D}s" | sed -n 2p | sed 's/^/  bare handler: /'
+  token 18301 RS256 | sed -n 2p | sed 's/^/  gatehouse:    /'
+done
+kill "$(cat "$work/18400.pid")"
 
 echo "## 100,000 clients in the store"
 "$GH" bench seed --clients 100000 --tenant acme --grant 'https://EdDSA.example.io=read' --grant 'https://RS256.example.io=read' --concurrency 8

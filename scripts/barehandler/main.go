@@ -1,0 +1,56 @@
+// Command barehandler is the reference the performance target is set
+// against: a bare token handler that only parses a form, checks one hashed
+// secret and signs an RS256 JWT, with nothing else. scripts/benchmark.sh
+// runs it beside gatehouse so the two can be compared on the same machine
+// in the same minutes. It is a measuring stick, not a product: one
+// hard-coded client (c1 / secret).
+package main
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	key.Precompute()
+	want := sha256.Sum256([]byte("secret"))
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","typ":"at+jwt"}`))
+	http.HandleFunc("/oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+			http.Error(w, `{"error":"invalid_request"}`, 400)
+			return
+		}
+		got := sha256.Sum256([]byte(r.PostForm.Get("client_secret")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || r.PostForm.Get("client_id") != "c1" {
+			http.Error(w, `{"error":"invalid_client"}`, 401)
+			return
+		}
+		now := time.Now().Unix()
+		claims, _ := json.Marshal(map[string]any{"iss": "http://x", "sub": "c1@clients", "aud": r.PostForm.Get("audience"), "iat": now, "exp": now + 86400, "client_id": "c1", "scope": "read", "gty": "client-credentials"})
+		input := header + "." + base64.RawURLEncoding.EncodeToString(claims)
+		sum := sha256.Sum256([]byte(input))
+		sig, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(map[string]any{"access_token": input + "." + base64.RawURLEncoding.EncodeToString(sig), "scope": "read", "expires_in": 86400, "token_type": "Bearer"})
+	})
+	addr := "127.0.0.1:18400"
+	if len(os.Args) > 1 {
+		addr = os.Args[1]
+	}
+	srv := &http.Server{Addr: addr, ReadHeaderTimeout: 5 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
