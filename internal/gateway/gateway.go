@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -32,6 +33,7 @@ type Gateway struct {
 	introspections *introspectionCache
 	revoked        *revocationList
 	router         router
+	access         http.Handler // serve behind logging.Access
 }
 
 // New builds a gateway for a configuration: it reads the client secret,
@@ -66,6 +68,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		return nil, err
 	}
 	g.router = newRouter(routes)
+	g.access = logging.Access{
+		Log: log,
+		Fail: func(w http.ResponseWriter) {
+			writeError(w, http.StatusInternalServerError, "server_error", "The gateway failed.")
+		},
+	}.Wrap(http.HandlerFunc(g.serve))
 	return g, nil
 }
 

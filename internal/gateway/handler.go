@@ -4,54 +4,20 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/logging"
 )
 
-// accessEntry collects what the access-log line says about a request.
-type accessEntry struct {
-	route    string
-	clientID string
-}
-
-// ServeHTTP gives the request an id, serves it, and writes one access-log
-// line with the path only: query strings carry credentials on forwarded
-// token requests, and headers carry tokens.
+// ServeHTTP serves one request behind the access middleware (request id,
+// panic recovery, one access-log line with the path only: query strings
+// carry credentials on forwarded token requests, and headers carry tokens).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	id := r.Header.Get("X-Request-Id")
-	if !logging.SafeRequestID(id) {
-		id = logging.NewRequestID()
-	}
-	ctx := logging.WithRequestID(r.Context(), id)
-	w.Header().Set("X-Request-Id", id)
-	sw := &statusWriter{ResponseWriter: w}
-	var e accessEntry
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			g.log.ErrorContext(ctx, "panic serving request", "panic", p, "path", logPath(r.URL.Path))
-			if sw.status == 0 {
-				writeError(sw, http.StatusInternalServerError, "server_error", "The gateway failed.")
-			}
-		}
-		remote, _, _ := net.SplitHostPort(r.RemoteAddr)
-		g.log.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
-			slog.String("route", e.route), slog.String("client_id", e.clientID),
-			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
-			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("remote", remote))
-	}()
-	g.serve(sw, r.WithContext(ctx), id, &e)
+	g.access.ServeHTTP(w, r)
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, e *accessEntry) {
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
+	requestID := logging.RequestID(r.Context())
 	removeGatehouseHeaders(r.Header)
 	if cleanPath(r.URL.Path) != r.URL.Path {
 		writeError(w, http.StatusBadRequest, "invalid_request", "The request path is not in canonical form.")
@@ -63,7 +29,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		return
 	}
 	rt := m.route
-	e.route = rt.cfg.Name
+	logging.AddAccessAttrs(r.Context(), slog.String("route", rt.cfg.Name))
 	ctx := r.Context()
 	if m.tokenRequest {
 		fwd := &forward{requestID: requestID}
@@ -93,7 +59,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		return
 	}
 	if ref == nil {
-		e.clientID = p.ClientID
+		logging.AddAccessAttrs(r.Context(), slog.String("client_id", p.ClientID))
 		ref = authorize(m, p)
 	}
 	if ref != nil {
@@ -109,12 +75,4 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		}
 	}
 	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardKey{}, fwd)))
-}
-
-// logPath bounds a caller-chosen path in a log line.
-func logPath(p string) string {
-	if len(p) > 200 {
-		return p[:200] + "..."
-	}
-	return p
 }

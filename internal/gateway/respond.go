@@ -48,30 +48,3 @@ func quotable(s string) string {
 		return r
 	}, s)
 }
-
-// statusWriter remembers the status and size for the access log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush and deadlines, which
-// the reverse proxy uses for streamed answers.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

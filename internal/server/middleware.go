@@ -14,71 +14,15 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oauth"
 )
 
-// statusWriter remembers the status for the access log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// observe gives each request an id, recovers panics into a JSON 500, and
-// writes one access-log line. It logs the path only: query strings carry
-// credentials on the per-service endpoint, and headers carry tokens.
+// observe is the access middleware of gatehouse's listeners, feeding the
+// latency histogram too.
 func observe(log *slog.Logger, m *metrics.Metrics, proxies *proxyTrust, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !logging.SafeRequestID(id) {
-			id = logging.NewRequestID()
-		}
-		ctx := logging.WithRequestID(r.Context(), id)
-		w.Header().Set("X-Request-Id", id)
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				log.ErrorContext(ctx, "panic serving request", "panic", p, "path", r.URL.Path)
-				if sw.status == 0 {
-					oauth.WriteError(sw, oauth.ErrServerError(nil))
-				}
-			}
-			elapsed := time.Since(start)
-			m.Observe(routeOf(r.URL.Path), sw.status, elapsed)
-			log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
-				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-				slog.Float64("ms", float64(elapsed.Microseconds())/1000),
-				slog.String("remote", proxies.clientAddr(r)))
-		}()
-		next.ServeHTTP(sw, r.WithContext(ctx))
-	})
-}
-
-func logPath(p string) string {
-	if len(p) > 200 {
-		return p[:200] + "..."
-	}
-	return p
+	return logging.Access{
+		Log:    log,
+		Remote: proxies.clientAddr,
+		Done:   func(r *http.Request, status int, d time.Duration) { m.Observe(routeOf(r.URL.Path), status, d) },
+		Fail:   func(w http.ResponseWriter) { oauth.WriteError(w, oauth.ErrServerError(nil)) },
+	}.Wrap(next)
 }
 
 // proxyTrust decides whose X-Forwarded-* headers count.
