@@ -85,8 +85,10 @@ func (l *Limiter) Admit(client *store.Client, tenant store.Limits) (b Budget, ap
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.subject(l.clients, client.ID)
+	// Tenants are counted whether or not they have a quota, so a quota set
+	// later counts the tokens already issued in its window.
 	var t *counters
-	if client.Tenant != "" && (tenant.QuotaHour > 0 || tenant.QuotaDay > 0) {
+	if client.Tenant != "" {
 		t = l.subject(l.tenants, client.Tenant)
 	}
 	checks := []check{

@@ -1,0 +1,104 @@
+package limits
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestThrottleBacksOffAndForgives(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	th := NewThrottle(3)
+	th.Now = c.now
+	steps := []struct {
+		name     string
+		failures int
+		advance  time.Duration
+		want     time.Duration
+	}{
+		{"under the threshold", 2, 0, 0},
+		{"the threshold starts a 1 s backoff", 1, 0, time.Second},
+		{"the backoff runs out", 0, time.Second, 0},
+		{"failures going on double it", 3, 0, 2 * time.Second},
+		{"and again", 3, 2 * time.Second, 4 * time.Second},
+		{"a quiet window forgives", 0, 2 * time.Minute, 0},
+		{"back to 1 s after forgiveness", 3, 0, time.Second},
+	}
+	for _, s := range steps {
+		c.t = c.t.Add(s.advance)
+		for i := 0; i < s.failures; i++ {
+			th.Failed("client-a")
+		}
+		if got := th.Blocked("client-a"); got != s.want {
+			t.Errorf("%s: blocked for %v, want %v", s.name, got, s.want)
+		}
+	}
+	if got := th.Blocked("client-b"); got != 0 {
+		t.Errorf("another key: blocked for %v, want 0", got)
+	}
+	for i := 0; i < 100; i++ {
+		th.Failed("attacker")
+		c.t = c.t.Add(time.Second)
+	}
+	if got := th.Blocked("attacker"); got > 5*time.Minute {
+		t.Errorf("backoff grew to %v, want at most 5 min", got)
+	}
+}
+
+func TestLimiterBudgets(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)}
+	l := NewLimiter()
+	l.Now = c.now
+	client := &store.Client{ID: "c", Tenant: "acme", Limits: store.Limits{RatePerSecond: 2, QuotaHour: 3}}
+	free := &store.Client{ID: "f", Tenant: "other"}
+
+	type result struct {
+		ok        bool
+		limit     int64
+		remaining int64
+	}
+	admit := func(cl *store.Client, tenant store.Limits) result {
+		b, applies, ok := l.Admit(cl, tenant)
+		if !applies {
+			return result{ok: ok, limit: -1}
+		}
+		return result{ok, b.Limit, b.Remaining}
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		want    result
+	}{
+		{"first of 2 a second", 0, result{true, 2, 1}},
+		{"second of 2", 0, result{true, 2, 0}},
+		{"third in the second", 0, result{false, 2, 0}},
+		{"next second: the hourly quota is tighter", time.Second, result{true, 3, 0}},
+		{"hour used up", 0, result{false, 3, 0}},
+		{"next hour", time.Hour, result{true, 2, 1}},
+	}
+	for _, s := range steps {
+		c.t = c.t.Add(s.advance)
+		if got := admit(client, store.Limits{}); got != s.want {
+			t.Errorf("%s: got %+v, want %+v", s.name, got, s.want)
+		}
+	}
+	if got := admit(free, store.Limits{}); got != (result{ok: true, limit: -1}) {
+		t.Errorf("a client without limits: got %+v, want admitted with no budget", got)
+	}
+	tenant := store.Limits{QuotaDay: 2}
+	if a, b := admit(free, tenant), admit(free, tenant); !a.ok || b.ok {
+		t.Errorf("a tenant day quota of 2 with one earlier token: got %+v then %+v, want admitted then refused", a, b)
+	}
+	if hour, day := l.ClientUsage("f"); hour != 2 || day != 2 {
+		t.Errorf("ClientUsage: got %d/h %d/d, want 2 and 2", hour, day)
+	}
+	b, _, _ := l.Admit(client, store.Limits{})
+	if h := b.Headers(); h["RateLimit-Limit"] == "" || h["RateLimit-Reset"] == "" {
+		t.Errorf("headers: got %v", h)
+	}
+}
