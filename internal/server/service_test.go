@@ -50,11 +50,9 @@ func (h *harness) revoke(caller admin.ClientView, tok string) (int, string) {
 func TestPerServiceEndpoint(t *testing.T) {
 	h := start(t, nil)
 	h.seedCatalog()
-	var qa store.Environment
-	h.do("GET", "/admin/v1/environments?tenant=acme", nil, &[]store.Environment{})
 	var envs []store.Environment
 	h.do("GET", "/admin/v1/environments?tenant=acme", nil, &envs)
-	qa = envs[0]
+	qa := envs[0]
 	h.do("POST", "/admin/v1/apis", map[string]any{"audience": "https://streaming.example.io/property", "service": "streaming-property",
 		"token_format": "opaque", "token_ttl": "1h", "scopes": []map[string]string{{"name": "property:write"}}}, nil)
 	h.do("POST", "/admin/v1/apis", map[string]any{"audience": "https://streaming.example.io/catalog", "service": "streaming-catalog",

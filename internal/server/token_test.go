@@ -185,10 +185,6 @@ func TestDocumentRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hdr := http.Header{}
-			if tt.host != "" {
-				hdr.Set("Host", tt.host)
-			}
 			status, header, body := h.postHost(tt.host, tt.ctype, tt.body)
 			if status != http.StatusOK {
 				t.Fatalf("status: got %d, want 200: %s", status, body)
