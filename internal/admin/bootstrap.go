@@ -59,15 +59,16 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 		Secrets:   []store.Secret{{ID: secret.RandomAlnum(8), Hash: secret.HashFast(plain), CreatedAt: now}},
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if err := st.CreateClient(ctx, c); err != nil {
-		return false, fmt.Errorf("creating the bootstrap admin client: %w", err)
-	}
+	// The file first: a crash between the two leaves a file naming a client
+	// that does not exist (the next start makes a new one and rewrites the
+	// file), never a client nobody holds the secret of.
 	creds := CredentialsFile{ClientID: c.ID, ClientSecret: plain, TokenURL: tokenURL, Audience: AdminAudience}
 	if err := WriteCredentials(path, creds); err != nil {
-		// Without the file nobody can use the client: remove it so the next
-		// start tries again.
-		_ = st.DeleteClient(context.WithoutCancel(ctx), c.ID)
 		return false, err
+	}
+	if err := st.CreateClient(ctx, c); err != nil {
+		_ = os.Remove(path)
+		return false, fmt.Errorf("creating the bootstrap admin client: %w", err)
 	}
 	return true, nil
 }

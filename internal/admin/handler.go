@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
@@ -77,9 +78,15 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 				return
 			}
 			claims, err := h.Issuer.Verify(strings.TrimSpace(raw), AdminAudience)
+			var granted []string
 			if err == nil {
-				if c, ok := h.Service.Catalog.Client(claims.ClientID); !ok || c.Disabled {
+				// The token must still stand: not revoked, its client still
+				// there and enabled, and the scope still in the client's grant.
+				c, ok := h.Service.Catalog.Client(claims.ClientID)
+				if !ok || c.Disabled || (h.Issuer.Revoked != nil && h.Issuer.Revoked.Revoked(claims.JTI)) {
 					err = token.ErrInvalidToken
+				} else {
+					granted = c.Grants[AdminAudience]
 				}
 			}
 			if err != nil {
@@ -87,7 +94,7 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "The access token is not valid for the admin API."))
 				return
 			}
-			if !claims.HasScope(scope) {
+			if !claims.HasScope(scope) || !slices.Contains(granted, scope) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin", error="insufficient_scope", scope="`+scope+`"`)
 				h.write(w, r, apiError(http.StatusForbidden, "insufficient_scope", "This needs scope "+scope+"."))
 				return

@@ -33,8 +33,11 @@ type Recorder struct {
 	// OnDrop, when set, hears how many events were dropped.
 	OnDrop func(n int)
 
-	mu      sync.Mutex
-	queue   []store.AuditEvent
+	mu    sync.Mutex
+	queue []store.AuditEvent
+	// dropped counts events dropped from the queue's front, so a flush
+	// that raced with drops removes only what it wrote.
+	dropped int
 	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
@@ -66,6 +69,7 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	full := len(r.queue) >= r.MaxBatch
 	if over := len(r.queue) - r.MaxQueued; over > 0 {
 		r.queue = r.queue[over:]
+		r.dropped += over
 		if r.OnDrop != nil {
 			r.OnDrop(over)
 		}
@@ -129,6 +133,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		r.mu.Lock()
 		n := min(len(r.queue), r.MaxBatch)
 		batch := append([]store.AuditEvent(nil), r.queue[:n]...)
+		droppedBefore := r.dropped
 		r.mu.Unlock()
 		if n == 0 {
 			return nil
@@ -140,10 +145,10 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			return err
 		}
 		r.mu.Lock()
-		// Record only appends (or drops from the front past MaxQueued), so
-		// the batch is still the queue's head unless drops happened.
-		drop := min(n, len(r.queue))
-		r.queue = r.queue[drop:]
+		// Record only appends, or drops from the front past MaxQueued: what
+		// is left of the batch at the front is what was written.
+		written := max(n-(r.dropped-droppedBefore), 0)
+		r.queue = r.queue[min(written, len(r.queue)):]
 		r.mu.Unlock()
 	}
 }

@@ -220,12 +220,12 @@ func TestValidationErrorsNextToField(t *testing.T) {
 func TestAPILifecycle(t *testing.T) {
 	e := newEnv(t, nil)
 	b := e.signedIn(e.admin)
-	form := url.Values{"audience": {"https://shop.example.test/{tenant}"}, "name": {"Shop"}, "scopes": {"cart:read Read carts\r\n\r\ncart:write"},
+	form := url.Values{"audience": {"https://shop.example.test/api"}, "name": {"Shop"}, "scopes": {"cart:read Read carts\r\n\r\ncart:write"},
 		"ttl": {"15m"}, "format": {"opaque"}, "alg": {"ES256"}, "service": {"shop"}}
 	if a := b.post("/console/apis/new", "/console/apis/new", form); a.status != http.StatusSeeOther {
 		t.Fatalf("create: got status %d, want 303\n%s", a.status, a.body)
 	}
-	got, err := e.store.GetAPI(t.Context(), "https://shop.example.test/{tenant}")
+	got, err := e.store.GetAPI(t.Context(), "https://shop.example.test/api")
 	if err != nil {
 		t.Fatal(err)
 	}

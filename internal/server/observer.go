@@ -75,8 +75,12 @@ func routeOf(path string) string {
 	switch {
 	case path == "/oauth/token":
 		return "token"
-	case strings.HasPrefix(path, "/oauth/"):
-		return strings.TrimPrefix(path, "/oauth/")
+	case path == "/oauth/introspect":
+		return "introspect"
+	case path == "/oauth/revoke":
+		return "revoke"
+	case path == "/oauth/revocations":
+		return "revocations"
 	case strings.HasSuffix(path, "/v1/oauth2/token"):
 		return "service_token"
 	case strings.HasPrefix(path, "/.well-known/"):

@@ -171,6 +171,9 @@ func (a *API) Validate() error {
 	if a.TokenTTL < time.Minute || a.TokenTTL > 30*24*time.Hour {
 		return fmt.Errorf("token_ttl must be between 1m and 720h, not %s", a.TokenTTL)
 	}
+	if a.Service != "" && a.IsTemplate() {
+		return fmt.Errorf("a per-tenant template audience cannot have a service: a per-service token needs one audience")
+	}
 	if a.Service != "" {
 		if !ValidSlug(a.Service) || slices.Contains(ReservedServices, a.Service) {
 			return fmt.Errorf("service %q is not a valid service name (lower-case letters, digits and '-'; not one of %s)", a.Service, strings.Join(ReservedServices, ", "))

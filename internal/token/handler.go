@@ -103,7 +103,7 @@ func (h *Handler) Introspect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out, err := h.Issuer.Introspect(r.Context(), req)
+	out, err := h.Issuer.Introspect(r.Context(), req, h.addr(r))
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
@@ -118,7 +118,7 @@ func (h *Handler) Revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.Issuer.Revoke(r.Context(), req); err != nil {
+	if err := h.Issuer.Revoke(r.Context(), req, h.addr(r)); err != nil {
 		h.fail(w, r, req, err)
 		return
 	}
@@ -142,7 +142,7 @@ func (h *Handler) Revocations(w http.ResponseWriter, r *http.Request) {
 		}
 		since = time.Unix(n, 0)
 	}
-	revs, err := h.Issuer.RevokedSince(r.Context(), req, since)
+	revs, err := h.Issuer.RevokedSince(r.Context(), req, h.addr(r), since)
 	if err != nil {
 		h.fail(w, r, req, err)
 		return

@@ -87,8 +87,8 @@ func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 
 // Introspect answers RFC 7662 for an authenticated caller. A token that is
 // unknown, expired, revoked or not the caller's to see is inactive.
-func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest) (Introspection, error) {
-	caller, err := i.Authenticate(ctx, req)
+func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr string) (Introspection, error) {
+	caller, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return Introspection{}, err
 	}
@@ -110,8 +110,8 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest) (Intros
 // Revoke answers RFC 7009: an opaque token is deleted; a JWT's jti is
 // recorded until the JWT expires. Unknown or invalid tokens are not an
 // error (§2.2); another client's token is unauthorized_client.
-func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest) error {
-	caller, err := i.Authenticate(ctx, req)
+func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string) error {
+	caller, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return err
 	}
@@ -146,8 +146,8 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest) error {
 
 // RevokedSince lists revocations for a caller holding the introspection
 // grant (the gateway), so it can refuse revoked JWTs it checks offline.
-func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, since time.Time) ([]store.Revocation, error) {
-	caller, err := i.Authenticate(ctx, req)
+func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr string, since time.Time) ([]store.Revocation, error) {
+	caller, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -130,16 +130,20 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 // authenticateThrottled refuses callers that keep failing before their
 // secret is even hashed, and counts their failures.
 func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, error) {
+	// No client id is longer than 128 characters, so a longer one is
+	// counted under its first 128: callers cannot grow the throttle's
+	// memory with long made-up ids.
+	id := req.ClientID[:min(len(req.ClientID), 128)]
 	if i.ThrottleClient != nil {
-		wait := max(i.ThrottleClient.Blocked(req.ClientID), i.ThrottleAddr.Blocked(addr))
+		wait := max(i.ThrottleClient.Blocked(id), i.ThrottleAddr.Blocked(addr))
 		if wait > 0 {
 			return nil, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
 		}
 	}
 	client, err := i.Authenticate(ctx, req)
 	if err != nil && i.ThrottleClient != nil {
-		if req.ClientID != "" {
-			i.ThrottleClient.Failed(req.ClientID)
+		if id != "" {
+			i.ThrottleClient.Failed(id)
 		}
 		i.ThrottleAddr.Failed(addr)
 	}

@@ -43,7 +43,7 @@ const OpaqueLength = 32
 // issued.
 func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	now := i.now()
-	if resp, ok := i.reuse.get(g, now); ok {
+	if resp, ok := i.reuse.get(g, now); ok && (i.Revoked == nil || !i.Revoked.Revoked(g.JTI)) {
 		return resp, nil
 	}
 	g.IssuedAt = now.Truncate(time.Second)
