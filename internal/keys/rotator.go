@@ -3,7 +3,6 @@ package keys
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -95,7 +94,7 @@ func (r *Rotator) Ensure(ctx context.Context) error {
 		}
 		for _, k := range ks {
 			if k.State == store.KeyNext && r.Set.Current(k.Alg) == nil {
-				if err := r.promote(ctx, k, ks, r.now()); err != nil {
+				if err := r.promote(ctx, k, r.now()); err != nil {
 					return err
 				}
 			}
@@ -140,7 +139,6 @@ func (r *Rotator) Rotate(ctx context.Context) ([]store.SigningKey, error) {
 	return r.Store.ListKeys(ctx)
 }
 
-var errStale = errors.New("key changed state meanwhile")
 
 // Tick does what is due: starts an automatic rotation, promotes next keys
 // whose publish delay has passed (retiring the key they replace), and
@@ -162,7 +160,7 @@ func (r *Rotator) Tick(ctx context.Context) error {
 	for _, k := range ks {
 		switch {
 		case k.State == store.KeyNext && !now.Before(k.ActivatesAt):
-			if err := r.promote(ctx, k, ks, now); err != nil {
+			if err := r.promote(ctx, k, now); err != nil {
 				return err
 			}
 		case k.State == store.KeyRetired && k.RemoveAfter != nil && now.After(*k.RemoveAfter):
@@ -192,40 +190,16 @@ func dueForRotation(ks []store.SigningKey, now time.Time, every time.Duration) b
 	return false
 }
 
-// promote makes next current, then retires the key it replaces. Both are
-// compare-and-swaps: a node that loses the race finds the state changed
-// and leaves it.
-func (r *Rotator) promote(ctx context.Context, next store.SigningKey, all []store.SigningKey, now time.Time) error {
-	_, err := r.Store.UpdateKey(ctx, next.KID, func(k store.SigningKey) (store.SigningKey, error) {
-		if k.State != store.KeyNext {
-			return k, errStale
-		}
-		k.State = store.KeyCurrent
-		return k, nil
-	})
-	if errors.Is(err, errStale) {
-		return nil
-	}
+// promote makes next current and retires the key it replaces, in one
+// transaction that is also a compare-and-swap: a node that loses the race
+// finds next no longer next and leaves it.
+func (r *Rotator) promote(ctx context.Context, next store.SigningKey, now time.Time) error {
+	promoted, err := r.Store.PromoteKey(ctx, next.KID, now, now.Add(r.MaxTokenTTL()+time.Minute))
 	if err != nil {
 		return err
 	}
-	removeAfter := now.Add(r.MaxTokenTTL() + time.Minute)
-	for _, old := range all {
-		if old.Alg != next.Alg || old.State != store.KeyCurrent || old.KID == next.KID {
-			continue
-		}
-		_, err := r.Store.UpdateKey(ctx, old.KID, func(k store.SigningKey) (store.SigningKey, error) {
-			if k.State != store.KeyCurrent {
-				return k, errStale
-			}
-			k.State = store.KeyRetired
-			k.RetiredAt, k.RemoveAfter = &now, &removeAfter
-			return k, nil
-		})
-		if err != nil && !errors.Is(err, errStale) {
-			return fmt.Errorf("retiring %s: %w", old.KID, err)
-		}
+	if promoted {
+		r.Log.InfoContext(ctx, "signing key promoted", "kid", next.KID, "alg", next.Alg)
 	}
-	r.Log.InfoContext(ctx, "signing key promoted", "kid", next.KID, "alg", next.Alg)
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors every backend returns, so callers can test with errors.Is.
@@ -48,6 +49,11 @@ type Store interface {
 	ListKeys(ctx context.Context) ([]SigningKey, error)
 	UpdateKey(ctx context.Context, kid string, fn func(old SigningKey) (SigningKey, error)) (SigningKey, error)
 	DeleteKey(ctx context.Context, kid string) error
+	// PromoteKey makes the next key kid current and retires every other
+	// current key of its algorithm (retiredAt, removeAfter), in one
+	// transaction. It reports false, changing nothing, when kid is no
+	// longer next: another node promoted it first.
+	PromoteKey(ctx context.Context, kid string, retiredAt, removeAfter time.Time) (bool, error)
 
 	TokenStore
 	AuditStore

@@ -100,8 +100,7 @@ func TestMintAndVerify(t *testing.T) {
 				"not a JWT":            {"abc", "https://api.test", now},
 			}
 			for name, c := range cases {
-				v := *i
-				v.Now = func() time.Time { return c.now }
+				v := &Issuer{IssuerURL: i.IssuerURL, Keys: i.Keys, Now: func() time.Time { return c.now }}
 				if _, err := v.Verify(c.tok, c.aud); !errors.Is(err, ErrInvalidToken) {
 					t.Errorf("%s: got %v, want ErrInvalidToken", name, err)
 				}

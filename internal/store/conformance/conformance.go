@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OpaqueTokens", testOpaqueTokens},
 		{"Revocations", testRevocations},
 		{"AuditFilters", testAuditFilters},
+		{"PromoteKey", testPromoteKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

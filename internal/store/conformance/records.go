@@ -171,3 +171,38 @@ func testAuditFilters(t *testing.T, s store.Store) {
 		t.Errorf("after the purge: got %v", got)
 	}
 }
+
+// testPromoteKey: the next key becomes current and every other current key
+// of its algorithm retires, at once; a second promotion changes nothing.
+func testPromoteKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mk := func(kid, alg, state string) store.SigningKey {
+		return store.SigningKey{KID: kid, Alg: alg, State: state, PrivateKey: []byte{1}, PublicKey: []byte{2}, CreatedAt: t0, ActivatesAt: t0}
+	}
+	for _, k := range []store.SigningKey{mk("old", "RS256", store.KeyCurrent), mk("new", "RS256", store.KeyNext), mk("es", "ES256", store.KeyCurrent)} {
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, err := s.PromoteKey(ctx, "new", at(time.Hour), at(25*time.Hour))
+	if err != nil || !ok {
+		t.Fatalf("PromoteKey: got %v, %v; want true, nil", ok, err)
+	}
+	states := map[string]store.SigningKey{}
+	ks, _ := s.ListKeys(ctx)
+	for _, k := range ks {
+		states[k.KID] = k
+	}
+	if states["new"].State != store.KeyCurrent || states["old"].State != store.KeyRetired || states["es"].State != store.KeyCurrent {
+		t.Errorf("after promotion: new %s, old %s, es %s; want current, retired, current", states["new"].State, states["old"].State, states["es"].State)
+	}
+	if r := states["old"].RemoveAfter; r == nil || r.Sub(at(25*time.Hour)).Abs() >= time.Microsecond {
+		t.Errorf("the retired key's remove_after: got %v", r)
+	}
+	if ok, err := s.PromoteKey(ctx, "new", at(2*time.Hour), at(26*time.Hour)); ok || err != nil {
+		t.Errorf("promoting again: got %v, %v; want false, nil", ok, err)
+	}
+	if _, err := s.PromoteKey(ctx, "nothing", t0, t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("promoting a missing key: got %v, want ErrNotFound", err)
+	}
+}

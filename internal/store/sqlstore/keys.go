@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -80,4 +81,53 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(store.Signing
 
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {
 	return s.execChange(ctx, "signing key "+kid, store.ChangeKey, kid, `DELETE FROM signing_keys WHERE kid = ?`, kid)
+}
+
+func (s *Store) PromoteKey(ctx context.Context, kid string, retiredAt, removeAfter time.Time) (bool, error) {
+	promoted := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var alg, state string
+		err := tx.QueryRowContext(ctx, s.f.rebind(`SELECT alg, state FROM signing_keys WHERE kid = ?`+s.f.forUpdate), kid).Scan(&alg, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("signing key %s: %w", kid, store.ErrNotFound)
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		if state != store.KeyNext {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, s.f.rebind(`SELECT kid FROM signing_keys WHERE alg = ? AND state = ? AND kid <> ?`+s.f.forUpdate), alg, store.KeyCurrent, kid)
+		if err != nil {
+			return s.wrap(err)
+		}
+		var retiring []string
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return s.wrap(err)
+			}
+			retiring = append(retiring, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return s.wrap(err)
+		}
+		if _, err := tx.ExecContext(ctx, s.f.rebind(`UPDATE signing_keys SET state = ? WHERE kid = ?`), store.KeyCurrent, kid); err != nil {
+			return s.wrap(err)
+		}
+		for _, k := range retiring {
+			if _, err := tx.ExecContext(ctx, s.f.rebind(`UPDATE signing_keys SET state = ?, retired_at = ?, remove_after = ? WHERE kid = ?`),
+				store.KeyRetired, micros(retiredAt), micros(removeAfter), k); err != nil {
+				return s.wrap(err)
+			}
+			if err := s.recordChange(ctx, tx, store.ChangeKey, k); err != nil {
+				return err
+			}
+		}
+		promoted = true
+		return s.recordChange(ctx, tx, store.ChangeKey, kid)
+	})
+	return promoted && err == nil, err
 }
