@@ -139,7 +139,6 @@ func (r *Rotator) Rotate(ctx context.Context) ([]store.SigningKey, error) {
 	return r.Store.ListKeys(ctx)
 }
 
-
 // Tick does what is due: starts an automatic rotation, promotes next keys
 // whose publish delay has passed (retiring the key they replace), and
 // removes retired keys whose last token has expired. Then it reloads.
