@@ -30,10 +30,13 @@ type flavor struct {
 	// in separate schemas do not wake each other. Empty where the database
 	// has no notifications (CockroachDB or YugabyteDB would leave it so).
 	notify string
+	// bytesType is the column type of binary values in the migrations.
+	bytesType string
 }
 
 var sqliteFlavor = flavor{
-	name: "sqlite",
+	name:      "sqlite",
+	bytesType: "BLOB",
 	lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		// SQLite has one writer at a time; the migration transaction itself
 		// takes the write lock (BEGIN IMMEDIATE through _txlock).
@@ -48,6 +51,7 @@ var postgresFlavor = flavor{
 	name:      "postgres",
 	forUpdate: " FOR UPDATE",
 	numbered:  true,
+	bytesType: "BYTEA",
 	notify:    "SELECT pg_notify($1, current_schema())",
 	lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {

@@ -22,8 +22,10 @@ type migration struct {
 	sql     string
 }
 
+// loadMigrations reads the migrations, one set for every database: the
+// SQL is portable but for the binary column type, written {{bytes}}.
 func loadMigrations(f flavor) ([]migration, error) {
-	dir := "migrations/" + f.name
+	const dir = "migrations"
 	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
@@ -39,7 +41,8 @@ func loadMigrations(f flavor) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
+		sql := strings.ReplaceAll(string(body), "{{bytes}}", f.bytesType)
+		ms = append(ms, migration{version: v, name: e.Name(), sql: sql})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
