@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,13 +20,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/adminclient"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/servertest"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
 // liveIssuer is a real gatehouse in httptest with one API and one client.
 type liveIssuer struct {
 	srv    *server.Server
-	ts     *httptest.Server
+	url    string
 	admin  *adminclient.Client
 	issuer string
 	id     string
@@ -39,26 +38,10 @@ const liveAudience = "https://api.example.io"
 
 func startLive(t *testing.T, issuer string, now func() time.Time) *liveIssuer {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.DataDir, cfg.Addr, cfg.Issuer = t.TempDir(), ts.Listener.Addr().String(), issuer
-	cfg.KeyPublishDelay = 0
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.StartBackground()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	creds, err := admin.ReadCredentials(srv.CredentialsPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &liveIssuer{srv: srv, ts: ts, admin: adminclient.New(context.Background(), ts.URL, creds), issuer: cfg.Issuer}
+	g := servertest.Start(t, func(c *config.Config) {
+		c.Issuer, c.KeyPublishDelay = issuer, 0
+	}, server.Options{Now: now})
+	l := &liveIssuer{srv: g.Server, url: g.URL, admin: g.Admin(), issuer: g.Config.Issuer}
 	l.do(t, "POST", "/admin/v1/tenants", map[string]string{"id": "acme"}, nil)
 	l.do(t, "POST", "/admin/v1/apis", map[string]any{"audience": liveAudience, "token_ttl": "1h",
 		"scopes": []map[string]string{{"name": "read"}, {"name": "write"}}}, nil)
@@ -79,7 +62,7 @@ func (l *liveIssuer) do(t *testing.T, method, path string, in, out any) {
 
 func (l *liveIssuer) token(t *testing.T, audience string) string {
 	t.Helper()
-	resp, err := http.PostForm(l.ts.URL+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+	resp, err := http.PostForm(l.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {l.id}, "client_secret": {l.secret}, "audience": {audience}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +106,7 @@ func TestAgainstLiveGatehouse(t *testing.T) {
 	json.Unmarshal(raw, &header)
 
 	// The RS256 public key, as an attacker would fetch it from the JWKS.
-	resp, _ := http.Get(live.ts.URL + "/.well-known/jwks.json")
+	resp, _ := http.Get(live.url + "/.well-known/jwks.json")
 	var jwks struct {
 		Keys []map[string]any `json:"keys"`
 	}
@@ -173,7 +156,7 @@ func TestAgainstLiveGatehouse(t *testing.T) {
 		{"another issuer", otherIssuer, verify.ErrIssuer},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			v2, err := verify.New(context.Background(), verify.Config{Issuer: "https://auth.test", Audience: liveAudience, JWKSURL: tt.l.ts.URL + "/.well-known/jwks.json"})
+			v2, err := verify.New(context.Background(), verify.Config{Issuer: "https://auth.test", Audience: liveAudience, JWKSURL: tt.l.url + "/.well-known/jwks.json"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,40 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/servertest"
 )
 
 // startServer runs a gatehouse for the CLI to talk to and points the CLI's
 // environment at it.
 func startServer(t *testing.T) {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = ts.Listener.Addr().String()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.StartBackground()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	t.Setenv("GATEHOUSE_URL", ts.URL)
-	t.Setenv("GATEHOUSE_CREDENTIALS", filepath.Join(cfg.DataDir, "admin-client.json"))
+	g := servertest.Start(t, nil, server.Options{})
+	t.Setenv("GATEHOUSE_URL", g.URL)
+	t.Setenv("GATEHOUSE_CREDENTIALS", g.Server.CredentialsPath())
 }
 
 // run executes one CLI command and returns its output.

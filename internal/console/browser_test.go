@@ -1,15 +1,12 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
-	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/servertest"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -29,65 +25,18 @@ const chromiumPath = "/usr/bin/chromium"
 // screenshots is where the test leaves pictures of the main pages.
 var screenshots = filepath.Join("testdata", "screenshots")
 
-// syncBuffer collects the server's log from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gatehouse is a real node on a real listener.
 type gatehouse struct {
 	url   string
 	creds admin.CredentialsFile
-	logs  *syncBuffer
+	logs  *servertest.SyncBuffer
 }
 
-// startGatehouse runs a node as internal/server's tests do. While the
-// server does not serve /console/ itself, the test mounts the console in
-// front of it, over the node's store and catalog.
+// startGatehouse runs a node, console included.
 func startGatehouse(t *testing.T) *gatehouse {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg.Addr, cfg.Issuer = ts.Listener.Addr().String(), ""
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	log, err := logging.New(logs, "debug", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, log, server.Options{})
-	if err != nil {
-		ts.Close()
-		t.Fatalf("starting gatehouse: %v", err)
-	}
-	srv.StartBackground()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
-	creds, err := admin.ReadCredentials(srv.CredentialsPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &gatehouse{url: ts.URL, creds: creds, logs: logs}
+	g := servertest.Start(t, nil, server.Options{})
+	return &gatehouse{url: g.URL, creds: g.Creds, logs: g.Logs}
 }
 
 // newBrowser starts Debian's chromium, headless, with a fresh profile.

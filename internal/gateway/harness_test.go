@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,30 +16,11 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
-	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/gateway"
-	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/servertest"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // httpClient bounds every call a test makes.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -55,32 +35,8 @@ type gatehouse struct {
 
 func startGatehouse(t *testing.T) *gatehouse {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg.Addr = ts.Listener.Addr().String()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log, err := logging.New(io.Discard, "error", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, log, server.Options{})
-	if err != nil {
-		ts.Close()
-		t.Fatalf("starting gatehouse: %v", err)
-	}
-	srv.StartBackground()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	stop := sync.OnceFunc(func() { ts.Close(); srv.Close() })
-	t.Cleanup(stop)
-	creds, err := admin.ReadCredentials(srv.CredentialsPath())
-	if err != nil {
-		t.Fatalf("reading bootstrap credentials: %v", err)
-	}
-	return &gatehouse{t: t, url: ts.URL, admin: adminclient.New(context.Background(), ts.URL, creds), stop: stop}
+	g := servertest.Start(t, nil, server.Options{})
+	return &gatehouse{t: t, url: g.URL, admin: g.Admin(), stop: g.Stop}
 }
 
 func (g *gatehouse) do(method, path string, in, out any) {
@@ -267,7 +223,7 @@ func (c *countingTransport) count(path string) int {
 type runningGateway struct {
 	url     string
 	counter *countingTransport
-	logs    *syncBuffer
+	logs    *servertest.SyncBuffer
 }
 
 // gatewayConfig routes the world's APIs to upstream; edit may change it.
@@ -291,7 +247,7 @@ func (w *world) gatewayConfig(upstream string) gateway.Config {
 // it shut down cleanly and that its log holds no secret or token.
 func (w *world) startGateway(t *testing.T, cfg gateway.Config, tokens *[]string) *runningGateway {
 	t.Helper()
-	rg := &runningGateway{counter: &countingTransport{}, logs: &syncBuffer{}}
+	rg := &runningGateway{counter: &countingTransport{}, logs: &servertest.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(rg.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	g, err := gateway.New(ctx, cfg, log, gateway.Options{GatehouseTransport: rg.counter})
