@@ -28,6 +28,26 @@ func newBenchCmd() *cobra.Command {
 	return cmd
 }
 
+// benchRun runs one measurement until it ends or Ctrl-C, and prints its
+// result for a person, or as JSON with -o json.
+func benchRun[R any](cmd *cobra.Command, run func(context.Context) (R, error), print func(io.Writer, R)) error {
+	format, err := benchOutputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	res, err := run(ctx)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return benchWriteJSON(cmd.OutOrStdout(), res)
+	}
+	print(cmd.OutOrStdout(), res)
+	return nil
+}
+
 func newBenchSignCmd() *cobra.Command {
 	var opts bench.SignOptions
 	cmd := &cobra.Command{
@@ -35,21 +55,7 @@ func newBenchSignCmd() *cobra.Command {
 		Short: "Sign access tokens on every core with gatehouse's signing code: the token endpoint's ceiling",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := benchOutputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			res, err := bench.Sign(ctx, opts)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				return benchWriteJSON(cmd.OutOrStdout(), res)
-			}
-			benchPrintSign(cmd.OutOrStdout(), res)
-			return nil
+			return benchRun(cmd, func(ctx context.Context) (bench.SignResult, error) { return bench.Sign(ctx, opts) }, benchPrintSign)
 		},
 	}
 	f := cmd.Flags()
@@ -267,21 +273,7 @@ them, and one shared Verifier checks them (signature, iss, aud, exp) with
 the key cached. Reports verifications per second and latency percentiles.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := benchOutputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			res, err := bench.Verify(ctx, opts)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				return benchWriteJSON(cmd.OutOrStdout(), res)
-			}
-			benchPrintVerify(cmd.OutOrStdout(), res)
-			return nil
+			return benchRun(cmd, func(ctx context.Context) (bench.VerifyResult, error) { return bench.Verify(ctx, opts) }, benchPrintVerify)
 		},
 	}
 	f := cmd.Flags()
