@@ -273,11 +273,10 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) error {
-	ks, err := h.Keys.Rotate(r.Context())
+	ks, err := h.Service.RotateKeys(r.Context(), h.Keys)
 	if err != nil {
 		return err
 	}
-	h.Service.audit(r.Context(), "keys.rotate", "", nil, keyViews(ks))
 	return reply(w, http.StatusCreated, keyViews(ks))
 }
 

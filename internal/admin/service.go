@@ -364,6 +364,17 @@ func newSecret(hash string, now time.Time, expiresIn time.Duration) store.Secret
 	return sec
 }
 
+// RotateKeys starts a signing-key rotation through keys (a next key per
+// algorithm, signing after the publish delay) and records it.
+func (s *Service) RotateKeys(ctx context.Context, keys KeyRotator) ([]store.SigningKey, error) {
+	ks, err := keys.Rotate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "keys.rotate", "", nil, keyViews(ks))
+	return ks, nil
+}
+
 // RotateSecret adds a new generated secret (expiring after expiresIn when
 // positive). The old live secret stays valid for keepOld (zero: it ends
 // now); at most two secrets are ever live.

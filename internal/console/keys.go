@@ -32,17 +32,8 @@ func (h *Handler) keys(w http.ResponseWriter, r *http.Request, s *session) error
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request, s *session) error {
-	ks, err := h.Keys.Rotate(r.Context())
-	if err != nil {
+	if _, err := h.Service.RotateKeys(r.Context(), h.Keys); err != nil {
 		return err
-	}
-	if h.Service.Audit != nil {
-		// The admin API records key rotation in its handler; so does this one.
-		views := make([]admin.KeyView, len(ks))
-		for i, k := range ks {
-			views[i] = admin.KeyView{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt, ActivatesAt: k.ActivatesAt, RetiredAt: k.RetiredAt, RemoveAfter: k.RemoveAfter}
-		}
-		h.Service.Audit(r.Context(), "keys.rotate", "", nil, views)
 	}
 	return seeOther(w, r, "/console/keys?rotated")
 }
