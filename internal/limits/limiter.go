@@ -155,6 +155,12 @@ func (l *Limiter) ClientUsage(clientID string) (hour, day int64) {
 	return c.hour.at(now, time.Hour), c.day.at(now, 24*time.Hour)
 }
 
+// ExceededError names the limit that refused a request: the cause of its
+// 429, for metrics and logs.
+type ExceededError struct{ Limit string }
+
+func (e ExceededError) Error() string { return e.Limit + " reached" }
+
 // Describe explains a refusal in plain words.
 func (b Budget) Describe() string {
 	return fmt.Sprintf("Token %s reached (%d); try again in %d s.", b.Exceeded, b.Limit, int64((b.Reset+time.Second-1)/time.Second))

@@ -2,8 +2,10 @@ package server
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,6 +171,19 @@ func TestRateLimitAndQuotas(t *testing.T) {
 		t.Errorf("next hour: got %d, want 200", s)
 	}
 
+	t.Run("rejections are counted by limit", func(t *testing.T) {
+		resp, err := http.Get(h.ts.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`gatehouse_quota_rejections_total{limit="rate limit"} 1`, `gatehouse_quota_rejections_total{limit="hourly quota"} 1`} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	t.Run("tenant quota", func(t *testing.T) {
 		h.do("PATCH", "/admin/v1/tenants/other", map[string]any{"limits": map[string]int{"quota_day": 2}}, nil)
 		second := h.newClient(admin.ClientInput{Name: ptr("free2"), Tenant: "other", Grants: grants})

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -40,23 +42,13 @@ func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
 
 func (o *tokenObserver) Refused(r *http.Request, e *oauth.Error) {
 	o.metrics.TokenErrors.WithLabelValues(e.Code).Inc()
-	if e.Status == http.StatusTooManyRequests {
-		if e.Header != nil {
-			o.metrics.QuotaRejections.WithLabelValues(limitName(e.Description)).Inc()
-		} else {
-			o.metrics.Throttled.Inc()
-		}
+	var exceeded limits.ExceededError
+	switch {
+	case errors.As(e, &exceeded):
+		o.metrics.QuotaRejections.WithLabelValues(exceeded.Limit).Inc()
+	case e.Status == http.StatusTooManyRequests:
+		o.metrics.Throttled.Inc()
 	}
-}
-
-// limitName pulls the limit's name out of a quota refusal for the label.
-func limitName(desc string) string {
-	for _, n := range []string{"tenant hourly quota", "tenant daily quota", "hourly quota", "daily quota", "rate limit"} {
-		if strings.Contains(desc, n) {
-			return n
-		}
-	}
-	return "other"
 }
 
 // adminAuditor records admin changes with the acting client.

@@ -120,6 +120,7 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 		if !ok {
 			e := oauth.ErrTooManyRequests(out.Budget.Describe(), out.Budget.Reset)
 			e.Header = out.Budget.Headers()
+			e.Cause = limits.ExceededError{Limit: out.Budget.Exceeded}
 			return out, e
 		}
 	}
