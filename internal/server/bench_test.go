@@ -58,6 +58,22 @@ func benchServer(b *testing.B, nClients int) (*Server, []admin.ClientView) {
 	return srv, clients
 }
 
+// issueParallel posts body to /oauth/token from every core until b.N
+// tokens were issued.
+func issueParallel(b *testing.B, h http.Handler, body string) {
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("got %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
 // BenchmarkIssueToken is one whole token request through the public
 // handler (parsing, authentication, policy, signing, audit, metrics,
 // logging), without the network.
@@ -70,17 +86,7 @@ func BenchmarkIssueToken(b *testing.B) {
 			body := form("grant_type", "client_credentials", "client_id", c.ClientID, "client_secret", c.ClientSecret,
 				"audience", "https://"+strings.ToLower(alg)+".example.io")
 			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					req := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, req)
-					if w.Code != http.StatusOK {
-						b.Fatalf("got %d %s", w.Code, w.Body)
-					}
-				}
-			})
+			issueParallel(b, h, body)
 		})
 	}
 }
@@ -98,17 +104,7 @@ func BenchmarkIssueTokenClients(b *testing.B) {
 			body := form("grant_type", "client_credentials", "client_id", c.ClientID, "client_secret", c.ClientSecret, "audience", "https://eddsa.example.io")
 			b.ReportAllocs()
 			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					req := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, req)
-					if w.Code != http.StatusOK {
-						b.Fatalf("got %d %s", w.Code, w.Body)
-					}
-				}
-			})
+			issueParallel(b, h, body)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -81,25 +80,7 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	ctx := t.Context()
 	dsn := newPostgresSchema(t)
 	const n = 8
-	stores := make([]*Store, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			stores[i], errs[i] = Open(ctx, dsn)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Open %d: got %v, want nil", i, err)
-			continue
-		}
-		defer stores[i].Close()
-	}
+	stores := openAtOnce(t, dsn, n)
 	if t.Failed() {
 		return
 	}

@@ -75,25 +75,36 @@ func TestSQLiteMigrate(t *testing.T) {
 
 // TestSQLiteConcurrentOpen is two processes starting on one new data dir.
 func TestSQLiteConcurrentOpen(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	const n = 8
+	stores := openAtOnce(t, path, 8)
+	if t.Failed() {
+		return
+	}
+	checkMigrations(t, stores[0].DB(), sqliteFlavor)
+}
+
+// openAtOnce opens n stores on dsn at the same moment, as n nodes starting
+// together do, and closes them when the test ends.
+func openAtOnce(t *testing.T, dsn string, n int) []*Store {
+	t.Helper()
 	stores := make([]*Store, n)
 	errs := make([]error, n)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = Open(ctx, path) })
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = Open(t.Context(), dsn)
+		})
 	}
+	close(start)
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("Open %d: got %v, want nil", i, err)
 			continue
 		}
-		defer stores[i].Close()
+		t.Cleanup(func() { stores[i].Close() })
 	}
-	if t.Failed() {
-		return
-	}
-	checkMigrations(t, stores[0].DB(), sqliteFlavor)
+	return stores
 }
