@@ -24,10 +24,13 @@ type Claims struct {
 	Tenant      string
 	Environment string
 	Service     string
-	JTI         string    // jti
-	IssuedAt    time.Time // iat
-	Expiry      time.Time // exp
-	NotBefore   time.Time // nbf; zero when absent
+	// APIKey is the public api_key of the environment a per-service token
+	// is bound to; empty on other tokens.
+	APIKey    string
+	JTI       string    // jti
+	IssuedAt  time.Time // iat
+	Expiry    time.Time // exp
+	NotBefore time.Time // nbf; zero when absent
 
 	// Raw holds every claim of the token as decoded by encoding/json, for
 	// claims this type does not name.
@@ -53,6 +56,7 @@ type wireClaims struct {
 	Tenant      string       `json:"tenant"`
 	Environment string       `json:"environment"`
 	Service     string       `json:"service"`
+	APIKey      string       `json:"api_key"`
 }
 
 // decodeClaims parses a verified payload and checks that every claim
@@ -81,6 +85,7 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		Tenant:      w.Tenant,
 		Environment: w.Environment,
 		Service:     w.Service,
+		APIKey:      w.APIKey,
 		JTI:         w.JTI,
 		IssuedAt:    w.IssuedAt.time(),
 		Expiry:      w.Expiry.time(),

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,6 +33,15 @@ type Config struct {
 	// "https://delivery.example.io/{tenant}" accepts a token whose "aud" is
 	// the template with {tenant} replaced by the token's "tenant" claim.
 	Audience string
+	// SkipAudienceCheck accepts a token whatever its "aud", and Audience
+	// may then be empty. Only the issuer itself wants this (to introspect
+	// tokens of every API); a resource server must leave it false.
+	SkipAudienceCheck bool
+	// Keys, when set, supplies the verification keys instead of the
+	// issuer's published JWKS: nothing is fetched, and JWKSURL,
+	// HTTPClient and MinRefreshInterval are unused. gatehouse uses it to
+	// check its own tokens against the keys it holds.
+	Keys KeySource
 	// JWKSURL skips metadata discovery when set.
 	JWKSURL string
 	// HTTPClient fetches the metadata and the JWKS; nil means a client with
@@ -52,11 +62,21 @@ type Config struct {
 	Now func() time.Time
 }
 
+// A KeySource finds a verification key by its key id. Lookups must be
+// cheap: Verify calls it once per token.
+type KeySource interface {
+	// VerificationKey returns the public key with this kid and the one
+	// algorithm it signs with, or ok false when there is none.
+	VerificationKey(kid string) (key crypto.PublicKey, alg string, ok bool)
+}
+
 // A Verifier checks access tokens offline against the issuer's published
 // keys. It is safe for concurrent use.
 type Verifier struct {
 	issuer     string
 	audience   string
+	anyAud     bool
+	source     KeySource
 	jwksURL    string
 	client     *http.Client
 	leeway     time.Duration
@@ -79,12 +99,14 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("verify: Config.Issuer is required")
 	}
-	if cfg.Audience == "" {
+	if cfg.Audience == "" && !cfg.SkipAudienceCheck {
 		return nil, errors.New("verify: Config.Audience is required")
 	}
 	v := &Verifier{
 		issuer:     cfg.Issuer,
 		audience:   cfg.Audience,
+		anyAud:     cfg.SkipAudienceCheck,
+		source:     cfg.Keys,
 		jwksURL:    cfg.JWKSURL,
 		client:     cfg.HTTPClient,
 		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
@@ -100,6 +122,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	if v.now == nil {
 		v.now = time.Now
+	}
+	if v.source != nil {
+		return v, nil
 	}
 	if v.jwksURL == "" {
 		u, err := discover(ctx, v.client, v.issuer)
@@ -189,15 +214,8 @@ func (v *Verifier) check(c *Claims) error {
 	if c.Issuer != v.issuer {
 		return invalid(ErrIssuer, fmt.Sprintf("got %q", c.Issuer))
 	}
-	want := v.audience
-	if strings.Contains(want, "{tenant}") {
-		if c.Tenant == "" {
-			return invalid(ErrAudience, "audience template needs a tenant claim")
-		}
-		want = strings.ReplaceAll(want, "{tenant}", c.Tenant)
-	}
-	if !slices.Contains(c.Audience, want) {
-		return invalid(ErrAudience, fmt.Sprintf("got %q", c.Audience))
+	if err := v.checkAudience(c); err != nil {
+		return err
 	}
 	now := v.now()
 	if !now.Before(c.Expiry.Add(v.leeway)) {
@@ -212,10 +230,32 @@ func (v *Verifier) check(c *Claims) error {
 	return nil
 }
 
+// checkAudience requires the configured audience (a template filled with
+// the token's tenant) among the token's.
+func (v *Verifier) checkAudience(c *Claims) error {
+	if v.anyAud {
+		return nil
+	}
+	want := v.audience
+	if strings.Contains(want, "{tenant}") {
+		if c.Tenant == "" {
+			return invalid(ErrAudience, "audience template needs a tenant claim")
+		}
+		want = strings.ReplaceAll(want, "{tenant}", c.Tenant)
+	}
+	if !slices.Contains(c.Audience, want) {
+		return invalid(ErrAudience, fmt.Sprintf("got %q", c.Audience))
+	}
+	return nil
+}
+
 // key returns the published key with this kid. An unknown kid refreshes
 // the JWKS once (see refresh); a stale JWKS is refreshed in the background
 // while the cached keys go on serving.
 func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
+	if v.source != nil {
+		return v.sourceKey(kid)
+	}
 	v.mu.RLock()
 	k, ok := v.keys[kid]
 	stale := !v.now().Before(v.expires)
@@ -237,6 +277,19 @@ func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
 		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
 	}
 	return k, nil
+}
+
+// sourceKey looks kid up in Config.Keys, holding its keys to the same
+// rules as a fetched JWKS (usable algorithm for the key's type).
+func (v *Verifier) sourceKey(kid string) (publicKey, error) {
+	key, alg, ok := v.source.VerificationKey(kid)
+	if !ok {
+		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
+	}
+	if !fits(jose.SignatureAlgorithm(alg), key) {
+		return publicKey{}, invalid(ErrAlgorithm, fmt.Sprintf("key %q cannot sign %s", kid, alg))
+	}
+	return publicKey{alg: jose.SignatureAlgorithm(alg), key: key}, nil
 }
 
 // refresh fetches the JWKS, unless a fetch was made or tried less than

@@ -27,14 +27,14 @@ type CredentialsFile struct {
 // to path (mode 0600) and reports created; the secret is never logged.
 func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now time.Time) (created bool, err error) {
 	api := store.API{
-		Audience: AdminAudience, Name: "gatehouse admin API",
-		Scopes:   []store.Scope{{Name: ScopeRead, Description: "read tenants, APIs, clients, keys and audit"}, {Name: ScopeWrite, Description: "change them"}},
+		Audience: store.AdminAudience, Name: "gatehouse admin API",
+		Scopes:   []store.Scope{{Name: store.ScopeRead, Description: "read tenants, APIs, clients, keys and audit"}, {Name: store.ScopeWrite, Description: "change them"}},
 		TokenTTL: 15 * time.Minute, TokenFormat: store.FormatJWT, SigningAlg: "ES256", BuiltIn: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	introspect := store.API{
-		Audience: IntrospectAudience, Name: "gatehouse introspection",
-		Scopes:   []store.Scope{{Name: ScopeIntrospect, Description: "introspect and revoke any client's tokens, list revocations"}},
+		Audience: store.IntrospectAudience, Name: "gatehouse introspection",
+		Scopes:   []store.Scope{{Name: store.ScopeIntrospect, Description: "introspect and revoke any client's tokens, list revocations"}},
 		TokenTTL: 15 * time.Minute, TokenFormat: store.FormatJWT, SigningAlg: "ES256", BuiltIn: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -48,21 +48,21 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 		return false, err
 	}
 	for _, c := range clients {
-		if _, ok := c.Grants[AdminAudience]; ok {
+		if _, ok := c.Grants[store.AdminAudience]; ok {
 			return false, refreshTokenURL(path, tokenURL)
 		}
 	}
 	plain := secret.New()
 	c := store.Client{
 		ID: secret.NewClientID(), Name: "bootstrap admin",
-		Grants:    map[string][]string{AdminAudience: {ScopeRead, ScopeWrite}},
+		Grants:    map[string][]string{store.AdminAudience: {store.ScopeRead, store.ScopeWrite}},
 		Secrets:   []store.Secret{{ID: secret.RandomAlnum(8), Hash: secret.HashFast(plain), CreatedAt: now}},
 		CreatedAt: now, UpdatedAt: now,
 	}
 	// The file first: a crash between the two leaves a file naming a client
 	// that does not exist (the next start makes a new one and rewrites the
 	// file), never a client nobody holds the secret of.
-	creds := CredentialsFile{ClientID: c.ID, ClientSecret: plain, TokenURL: tokenURL, Audience: AdminAudience}
+	creds := CredentialsFile{ClientID: c.ID, ClientSecret: plain, TokenURL: tokenURL, Audience: store.AdminAudience}
 	if err := WriteCredentials(path, creds); err != nil {
 		return false, err
 	}
@@ -118,7 +118,7 @@ func ReadCredentials(path string) (CredentialsFile, error) {
 		return c, fmt.Errorf("%s lacks client_id, client_secret or token_url", path)
 	}
 	if c.Audience == "" {
-		c.Audience = AdminAudience
+		c.Audience = store.AdminAudience
 	}
 	return c, nil
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/token"
+	"github.com/gatehouse/gatehouse/verify"
 )
 
 // maxBody bounds an admin request body.
@@ -20,11 +20,24 @@ const maxBody = 1 << 20
 
 // Handler is the JSON admin API under /admin/v1.
 type Handler struct {
-	Service *Service
-	Issuer  *token.Issuer
-	Keys    KeyRotator
-	Audit   store.AuditStore
-	Log     *slog.Logger
+	service *Service
+	tokens  *verify.Verifier
+	revoked RevocationList
+	keys    KeyRotator
+	log     *slog.Logger
+}
+
+// RevocationList says whether a token's jti was revoked (token.Revocations).
+type RevocationList interface {
+	Revoked(jti string) bool
+}
+
+// NewHandler returns the admin API over svc. tokens checks bearer tokens
+// for AdminAudience (the same verifier product APIs use, over the node's
+// own keys); revoked and keys serve the revocation check and the key
+// routes.
+func NewHandler(svc *Service, tokens *verify.Verifier, revoked RevocationList, keys KeyRotator, log *slog.Logger) *Handler {
+	return &Handler{service: svc, tokens: tokens, revoked: revoked, keys: keys, log: log}
 }
 
 // KeyRotator lists signing keys and starts a rotation (keys.Rotator).
@@ -35,7 +48,7 @@ type KeyRotator interface {
 
 // Mount adds the admin routes to mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	r, w := h.auth(ScopeRead), h.auth(ScopeWrite)
+	r, w := h.auth(store.ScopeRead), h.auth(store.ScopeWrite)
 	mux.Handle("GET /admin/v1/tenants", r(h.listTenants))
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
@@ -58,7 +71,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/clients/{id}/rotate-secret", w(h.rotateSecret))
 	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
 	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
-	mux.Handle("/admin/", h.auth(ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/admin/", h.auth(store.ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))
 }
@@ -74,19 +87,19 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 			scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 			if !strings.EqualFold(scheme, "Bearer") || raw == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin"`)
-				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "A bearer token for "+AdminAudience+" is required."))
+				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "A bearer token for "+store.AdminAudience+" is required."))
 				return
 			}
-			claims, err := h.Issuer.Verify(strings.TrimSpace(raw), AdminAudience)
+			claims, err := h.tokens.Verify(r.Context(), strings.TrimSpace(raw))
 			var granted []string
 			if err == nil {
 				// The token must still stand: not revoked, its client still
 				// there and enabled, and the scope still in the client's grant.
-				c, ok := h.Service.Catalog.Client(claims.ClientID)
-				if !ok || c.Disabled || (h.Issuer.Revoked != nil && h.Issuer.Revoked.Revoked(claims.JTI)) {
-					err = token.ErrInvalidToken
+				c, ok := h.service.catalog.Client(claims.ClientID)
+				if !ok || c.Disabled || h.revoked.Revoked(claims.JTI) {
+					err = verify.ErrInvalidToken
 				} else {
-					granted = c.Grants[AdminAudience]
+					granted = c.Grants[store.AdminAudience]
 				}
 			}
 			if err != nil {
@@ -106,7 +119,7 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 }
 
 // Authorized protects next like the admin API's own routes: a bearer token
-// for AdminAudience holding scope; next sees the caller in Actor(r.Context()).
+// for store.AdminAudience holding scope; next sees the caller in Actor(r.Context()).
 func (h *Handler) Authorized(scope string, next http.HandlerFunc) http.Handler {
 	return h.auth(scope)(func(w http.ResponseWriter, r *http.Request) error { next(w, r); return nil })
 }
@@ -156,10 +169,10 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrAlreadyExists):
 		e = apiError(http.StatusConflict, "already_exists", err.Error())
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		h.Log.ErrorContext(r.Context(), "admin request failed: store unavailable", "err", err)
+		h.log.ErrorContext(r.Context(), "admin request failed: store unavailable", "err", err)
 		e = apiError(http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; nothing was changed. Try again.")
 	default:
-		h.Log.ErrorContext(r.Context(), "admin request failed", "err", err)
+		h.log.ErrorContext(r.Context(), "admin request failed", "err", err)
 		e = apiError(http.StatusInternalServerError, "server_error", "The server could not complete the request.")
 	}
 	oauth.WriteJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})

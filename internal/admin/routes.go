@@ -15,7 +15,7 @@ func reply(w http.ResponseWriter, status int, v any) error {
 }
 
 func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request) error {
-	ts, err := h.Service.Store.ListTenants(r.Context())
+	ts, err := h.service.store.ListTenants(r.Context())
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := h.Service.CreateTenant(r.Context(), in.ID, in.Name)
+	t, err := h.service.CreateTenant(r.Context(), in.ID, in.Name)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
-	t, err := h.Service.Store.GetTenant(r.Context(), r.PathValue("id"))
+	t, err := h.service.store.GetTenant(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := h.Service.SetTenantLimits(r.Context(), r.PathValue("id"), in.Limits)
+	t, err := h.service.SetTenantLimits(r.Context(), r.PathValue("id"), in.Limits)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
-	events, err := h.Audit.ListAudit(r.Context(), f)
+	events, err := h.service.store.ListAudit(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
-	es, err := h.Service.Store.ListEnvironments(r.Context(), r.URL.Query().Get("tenant"))
+	es, err := h.service.store.ListEnvironments(r.Context(), r.URL.Query().Get("tenant"))
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (h *Handler) createEnvironment(w http.ResponseWriter, r *http.Request) erro
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	e, err := h.Service.CreateEnvironment(r.Context(), in.Tenant, in.ID)
+	e, err := h.service.CreateEnvironment(r.Context(), in.Tenant, in.ID)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (h *Handler) createEnvironment(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) listAPIs(w http.ResponseWriter, r *http.Request) error {
-	as, err := h.Service.Store.ListAPIs(r.Context())
+	as, err := h.service.store.ListAPIs(r.Context())
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, err := h.Service.CreateAPI(r.Context(), in.api())
+	a, err := h.service.CreateAPI(r.Context(), in.api())
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getAPI(w http.ResponseWriter, r *http.Request) error {
-	a, err := h.Service.Store.GetAPI(r.Context(), r.PathValue("audience"))
+	a, err := h.service.store.GetAPI(r.Context(), r.PathValue("audience"))
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (h *Handler) updateAPI(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, err := h.Service.UpdateAPI(r.Context(), r.PathValue("audience"), in.patch())
+	a, err := h.service.UpdateAPI(r.Context(), r.PathValue("audience"), in.patch())
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (h *Handler) updateAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteAPI(w http.ResponseWriter, r *http.Request) error {
-	if err := h.Service.DeleteAPI(r.Context(), r.PathValue("audience")); err != nil {
+	if err := h.service.DeleteAPI(r.Context(), r.PathValue("audience")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -161,7 +161,7 @@ func (h *Handler) deleteAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) error {
-	cs, err := h.Service.Store.ListClients(r.Context())
+	cs, err := h.service.store.ListClients(r.Context())
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 	setIf(&n.TokenTTL, ptrDuration(in.TokenTTL))
 	setIf(&n.Limits, in.Limits)
 	setIf(&n.SecretExpiresIn, ptrDuration(in.SecretExpiresIn))
-	c, plain, err := h.Service.CreateClient(r.Context(), n)
+	c, plain, err := h.service.CreateClient(r.Context(), n)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.Service.Store.GetClient(r.Context(), r.PathValue("id"))
+	c, err := h.service.store.GetClient(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{
+	c, err := h.service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{
 		Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled, Limits: in.Limits,
 	})
 	if err != nil {
@@ -226,7 +226,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) error {
-	if err := h.Service.DeleteClient(r.Context(), r.PathValue("id")); err != nil {
+	if err := h.service.DeleteClient(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -235,7 +235,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) setDisabled(disabled bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{Disabled: &disabled})
+		c, err := h.service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{Disabled: &disabled})
 		if err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	var keep, expires time.Duration
 	setIf(&keep, ptrDuration(in.KeepOld))
 	setIf(&expires, ptrDuration(in.ExpiresIn))
-	c, plain, err := h.Service.RotateSecret(r.Context(), r.PathValue("id"), keep, expires)
+	c, plain, err := h.service.RotateSecret(r.Context(), r.PathValue("id"), keep, expires)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) error {
-	ks, err := h.Keys.List(r.Context())
+	ks, err := h.keys.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) error {
-	ks, err := h.Service.RotateKeys(r.Context(), h.Keys)
+	ks, err := h.service.RotateKeys(r.Context(), h.keys)
 	if err != nil {
 		return err
 	}

@@ -4,23 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
-)
-
-// Built-in audiences and scopes.
-const (
-	AdminAudience = "urn:gatehouse:admin"
-	ScopeRead     = "admin:read"
-	ScopeWrite    = "admin:write"
-	// IntrospectAudience is the built-in API whose grant lets a client (a
-	// gateway) introspect and revoke any token (token.IntrospectAudience).
-	IntrospectAudience = "urn:gatehouse:introspect"
-	ScopeIntrospect    = "introspect"
 )
 
 // ErrInvalid marks a request that breaks a rule; the message says which.
@@ -30,34 +20,51 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
+// AuditFunc records an admin change; before and after are wire views,
+// never secrets or hashes.
+type AuditFunc func(ctx context.Context, kind, target string, before, after any)
+
 // Service applies admin changes to the store and the node's catalog.
 type Service struct {
-	Store   store.Store
-	Catalog *catalog.Catalog
-	Now     func() time.Time
-	// Audit records a change (nil: not recorded). before and after are
-	// wire views: never secrets or hashes.
-	Audit func(ctx context.Context, kind, target string, before, after any)
+	store   store.Store
+	catalog *catalog.Catalog
+	audit   AuditFunc
+	log     *slog.Logger
+	clock   func() time.Time
 }
+
+// NewService returns the admin rules over st, keeping cat in step with
+// every change; audit records each change, log hears what failed after a
+// change was committed, now is the clock (nil: time.Now).
+func NewService(st store.Store, cat *catalog.Catalog, audit AuditFunc, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if audit == nil {
+		audit = func(context.Context, string, string, any, any) {}
+	}
+	return &Service{store: st, catalog: cat, audit: audit, log: log, clock: now}
+}
+
+// Store is the store the service changes, for reads.
+func (s *Service) Store() store.Store { return s.store }
+
+// Catalog is the node's catalog the service keeps in step.
+func (s *Service) Catalog() *catalog.Catalog { return s.catalog }
 
 // refresh takes the error of updating this node's catalog after a change
 // was committed. The change stands either way: when this refresh fails
 // (the database went away just now), the change feed applies it within
-// a second of the database's return, so the caller is told of success.
-func (s *Service) refresh(err error) { _ = err }
-
-func (s *Service) audit(ctx context.Context, kind, target string, before, after any) {
-	if s.Audit != nil {
-		s.Audit(ctx, kind, target, before, after)
+// a second of the database's return, so the caller is told of success,
+// and the failure is logged, so that an operator sees a node lagging.
+func (s *Service) refresh(ctx context.Context, what string, err error) {
+	if err != nil {
+		s.log.WarnContext(ctx, "catalog refresh after an admin change failed; the change feed will apply it",
+			"change", what, "err", err)
 	}
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return s.clock().UTC() }
 
 // CreateTenant adds a tenant.
 func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tenant, error) {
@@ -68,11 +75,11 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tena
 		name = id
 	}
 	t := store.Tenant{ID: id, Name: name, CreatedAt: s.now()}
-	if err := s.Store.CreateTenant(ctx, t); err != nil {
+	if err := s.store.CreateTenant(ctx, t); err != nil {
 		return t, err
 	}
 	s.audit(ctx, "tenant.create", id, nil, t)
-	s.refresh(s.Catalog.RefreshTenant(ctx, id))
+	s.refresh(ctx, "tenant "+id, s.catalog.RefreshTenant(ctx, id))
 	return t, nil
 }
 
@@ -82,7 +89,7 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 		return store.Tenant{}, invalid("a tenant takes hourly and daily quotas (not negative), not a rate limit")
 	}
 	var before store.Tenant
-	t, err := s.Store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
+	t, err := s.store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
 		before = t
 		t.Limits = l
 		return t, nil
@@ -91,7 +98,7 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 		return t, err
 	}
 	s.audit(ctx, "tenant.update", id, before, t)
-	s.refresh(s.Catalog.RefreshTenant(ctx, id))
+	s.refresh(ctx, "tenant "+id, s.catalog.RefreshTenant(ctx, id))
 	return t, nil
 }
 
@@ -100,15 +107,15 @@ func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (sto
 	if !store.ValidSlug(id) {
 		return store.Environment{}, invalid("environment id %q must be 1-63 lower-case letters, digits or '-'", id)
 	}
-	if _, err := s.Store.GetTenant(ctx, tenant); err != nil {
+	if _, err := s.store.GetTenant(ctx, tenant); err != nil {
 		return store.Environment{}, err
 	}
 	e := store.Environment{Tenant: tenant, ID: id, APIKey: secret.RandomAlnum(24), CreatedAt: s.now()}
-	if err := s.Store.CreateEnvironment(ctx, e); err != nil {
+	if err := s.store.CreateEnvironment(ctx, e); err != nil {
 		return e, err
 	}
 	s.audit(ctx, "environment.create", tenant+"/"+id, nil, e)
-	s.refresh(s.Catalog.RefreshEnvironment(ctx, tenant, id))
+	s.refresh(ctx, "environment "+tenant+"/"+id, s.catalog.RefreshEnvironment(ctx, tenant, id))
 	return e, nil
 }
 
@@ -125,11 +132,11 @@ func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error)
 	}
 	a.BuiltIn = false
 	a.CreatedAt, a.UpdatedAt = s.now(), s.now()
-	if err := s.Store.CreateAPI(ctx, a); err != nil {
+	if err := s.store.CreateAPI(ctx, a); err != nil {
 		return a, err
 	}
 	s.audit(ctx, "api.create", a.Audience, nil, apiView(a))
-	s.refresh(s.Catalog.RefreshAPI(ctx, a.Audience))
+	s.refresh(ctx, "api "+a.Audience, s.catalog.RefreshAPI(ctx, a.Audience))
 	return a, nil
 }
 
@@ -147,7 +154,7 @@ type APIPatch struct {
 // UpdateAPI changes an API.
 func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (store.API, error) {
 	var before store.API
-	a, err := s.Store.UpdateAPI(ctx, audience, func(a store.API) (store.API, error) {
+	a, err := s.store.UpdateAPI(ctx, audience, func(a store.API) (store.API, error) {
 		before = a
 		if a.BuiltIn && (p.Scopes != nil || p.Service != nil || p.TokenFormat != nil) {
 			return a, invalid("the built-in API %s can change only its name, lifetime and algorithm", a.Audience)
@@ -169,24 +176,24 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 		return a, err
 	}
 	s.audit(ctx, "api.update", audience, apiView(before), apiView(a))
-	s.refresh(s.Catalog.RefreshAPI(ctx, audience))
+	s.refresh(ctx, "api "+audience, s.catalog.RefreshAPI(ctx, audience))
 	return a, nil
 }
 
 // DeleteAPI removes an API; grants naming it stop working.
 func (s *Service) DeleteAPI(ctx context.Context, audience string) error {
-	a, err := s.Store.GetAPI(ctx, audience)
+	a, err := s.store.GetAPI(ctx, audience)
 	if err != nil {
 		return err
 	}
 	if a.BuiltIn {
 		return invalid("the built-in API %s cannot be deleted", audience)
 	}
-	if err := s.Store.DeleteAPI(ctx, audience); err != nil {
+	if err := s.store.DeleteAPI(ctx, audience); err != nil {
 		return err
 	}
 	s.audit(ctx, "api.delete", audience, apiView(a), nil)
-	s.refresh(s.Catalog.RefreshAPI(ctx, audience))
+	s.refresh(ctx, "api "+audience, s.catalog.RefreshAPI(ctx, audience))
 	return nil
 }
 
@@ -242,11 +249,11 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 	if err := s.checkClient(ctx, &c); err != nil {
 		return c, "", err
 	}
-	if err := s.Store.CreateClient(ctx, c); err != nil {
+	if err := s.store.CreateClient(ctx, c); err != nil {
 		return c, "", err
 	}
 	s.audit(ctx, "client.create", c.ID, nil, clientView(c, ""))
-	s.refresh(s.Catalog.RefreshClient(ctx, c.ID))
+	s.refresh(ctx, "client "+c.ID, s.catalog.RefreshClient(ctx, c.ID))
 	return c, plain, nil
 }
 
@@ -258,11 +265,11 @@ func (s *Service) checkClient(ctx context.Context, c *store.Client) error {
 	if err := c.Validate(); err != nil {
 		return invalid("%v", err)
 	}
-	if _, err := s.Store.GetTenant(ctx, c.Tenant); err != nil {
+	if _, err := s.store.GetTenant(ctx, c.Tenant); err != nil {
 		return notFoundAsInvalid(err, "tenant %q does not exist", c.Tenant)
 	}
 	if c.Environment != "" {
-		if _, err := s.Store.GetEnvironment(ctx, c.Tenant, c.Environment); err != nil {
+		if _, err := s.store.GetEnvironment(ctx, c.Tenant, c.Environment); err != nil {
 			return notFoundAsInvalid(err, "environment %s/%s does not exist", c.Tenant, c.Environment)
 		}
 	}
@@ -293,7 +300,7 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		}
 	}
 	var before store.Client
-	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+	c, err := s.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		before = c
 		setIf(&c.Name, p.Name)
 		setIf(&c.Limits, p.Limits)
@@ -317,7 +324,7 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		kind = "client.enable"
 	}
 	s.audit(ctx, kind, id, clientView(before, ""), clientView(c, ""))
-	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	return c, nil
 }
 
@@ -327,7 +334,7 @@ func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) e
 		if err := store.ValidAudience(aud); err != nil {
 			return invalid("grant: %v", err)
 		}
-		a, err := s.Store.GetAPI(ctx, aud)
+		a, err := s.store.GetAPI(ctx, aud)
 		if err != nil {
 			return notFoundAsInvalid(err, "grant names API %q, which does not exist", aud)
 		}
@@ -342,15 +349,15 @@ func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) e
 
 // DeleteClient removes a client; its next token request is refused.
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
-	before, err := s.Store.GetClient(ctx, id)
+	before, err := s.store.GetClient(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteClient(ctx, id); err != nil {
+	if err := s.store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
 	s.audit(ctx, "client.delete", id, clientView(before, ""), nil)
-	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	return nil
 }
 
@@ -388,7 +395,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresI
 	plain := secret.New()
 	now := s.now()
 	var before store.Client
-	c, err := s.Store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+	c, err := s.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		before = c
 		var keep []store.Secret
 		for _, old := range c.Secrets {
@@ -415,6 +422,6 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresI
 		return c, "", err
 	}
 	s.audit(ctx, "client.rotate_secret", id, clientView(before, ""), clientView(c, ""))
-	s.refresh(s.Catalog.RefreshClient(ctx, id))
+	s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	return c, plain, nil
 }

@@ -18,11 +18,11 @@ type apisData struct {
 }
 
 func (h *Handler) apis(w http.ResponseWriter, r *http.Request, s *session) error {
-	as, err := h.Service.Store.ListAPIs(r.Context())
+	as, err := h.service.Store().ListAPIs(r.Context())
 	if err != nil {
 		return err
 	}
-	cs, err := h.Service.Store.ListClients(r.Context())
+	cs, err := h.service.Store().ListClients(r.Context())
 	if err != nil {
 		return err
 	}
@@ -117,14 +117,14 @@ func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request, s *session) 
 		return h.apiFormError(w, s, f, http.StatusBadRequest, map[string]string{"ttl": sentence(err.Error())})
 	}
 	a := store.API{Audience: f.Audience, Name: f.Name, Scopes: parseScopes(f.Scopes), TokenTTL: ttl, TokenFormat: f.Format, SigningAlg: f.Alg, Service: f.Service}
-	if _, err := h.Service.CreateAPI(r.Context(), a); err != nil {
+	if _, err := h.service.CreateAPI(r.Context(), a); err != nil {
 		errs, ok := userError(err, "audience", "An API with this audience already exists.", apiWords...)
 		if !ok {
 			return err
 		}
 		if errors.Is(err, store.ErrAlreadyExists) {
 			// The clash is the audience or the service name: find which.
-			if _, gerr := h.Service.Store.GetAPI(r.Context(), a.Audience); isNotFound(gerr) {
+			if _, gerr := h.service.Store().GetAPI(r.Context(), a.Audience); isNotFound(gerr) {
 				errs = map[string]string{"service": "Another API already uses this service name."}
 			}
 		}
@@ -145,7 +145,7 @@ func (h *Handler) apiFormError(w http.ResponseWriter, s *session, f apiForm, sta
 }
 
 func (h *Handler) editAPI(w http.ResponseWriter, r *http.Request, s *session) error {
-	a, err := h.Service.Store.GetAPI(r.Context(), r.URL.Query().Get("audience"))
+	a, err := h.service.Store().GetAPI(r.Context(), r.URL.Query().Get("audience"))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *Handler) editAPI(w http.ResponseWriter, r *http.Request, s *session) er
 }
 
 func (h *Handler) updateAPI(w http.ResponseWriter, r *http.Request, s *session) error {
-	a, err := h.Service.Store.GetAPI(r.Context(), r.PostFormValue("audience"))
+	a, err := h.service.Store().GetAPI(r.Context(), r.PostFormValue("audience"))
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (h *Handler) updateAPI(w http.ResponseWriter, r *http.Request, s *session) 
 		scopes := parseScopes(f.Scopes)
 		p.Scopes, p.TokenFormat, p.Service = &scopes, &f.Format, &f.Service
 	}
-	if _, err := h.Service.UpdateAPI(r.Context(), a.Audience, p); err != nil {
+	if _, err := h.service.UpdateAPI(r.Context(), a.Audience, p); err != nil {
 		errs, ok := userError(err, "service", "Another API already uses this service name.", apiWords...)
 		if !ok {
 			return err
@@ -190,7 +190,7 @@ type confirmData struct {
 }
 
 func (h *Handler) confirmDeleteAPI(w http.ResponseWriter, r *http.Request, s *session) error {
-	a, err := h.Service.Store.GetAPI(r.Context(), r.URL.Query().Get("audience"))
+	a, err := h.service.Store().GetAPI(r.Context(), r.URL.Query().Get("audience"))
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (h *Handler) confirmDeleteAPI(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (h *Handler) clientsGranted(r *http.Request, audience string) (int, error) {
-	cs, err := h.Service.Store.ListClients(r.Context())
+	cs, err := h.service.Store().ListClients(r.Context())
 	n := 0
 	for _, c := range cs {
 		if _, ok := c.Grants[audience]; ok {
@@ -225,7 +225,7 @@ func (h *Handler) clientsGranted(r *http.Request, audience string) (int, error) 
 
 func (h *Handler) deleteAPI(w http.ResponseWriter, r *http.Request, s *session) error {
 	aud := r.PostFormValue("audience")
-	if err := h.Service.DeleteAPI(r.Context(), aud); err != nil {
+	if err := h.service.DeleteAPI(r.Context(), aud); err != nil {
 		if errors.Is(err, admin.ErrInvalid) {
 			h.message(w, s, http.StatusBadRequest, "Cannot delete", sentence(strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": ")))
 			return nil

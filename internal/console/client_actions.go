@@ -41,13 +41,13 @@ func (h *Handler) client(w http.ResponseWriter, r *http.Request, s *session) err
 }
 
 func (h *Handler) clientPage(r *http.Request, s *session, id string) (*page, error) {
-	c, err := h.Service.Store.GetClient(r.Context(), id)
+	c, err := h.service.Store().GetClient(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
 	d := &clientData{Client: c, Grants: grantRows(c), Secrets: secretRows(c, h.now()), KeepOld: "24h"}
-	if h.Usage != nil {
-		hour, day := h.Usage.ClientUsage(c.ID)
+	if h.usage != nil {
+		hour, day := h.usage.ClientUsage(c.ID)
 		d.HasUsage = true
 		d.Usage = []usageRow{{"This hour", hour, c.Limits.QuotaHour}, {"Today", day, c.Limits.QuotaDay}}
 	}
@@ -74,7 +74,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return fail(http.StatusBadRequest, sentence(err.Error()))
 	}
-	c, plain, err := h.Service.RotateSecret(r.Context(), id, keep, 0)
+	c, plain, err := h.service.RotateSecret(r.Context(), id, keep, 0)
 	if err != nil {
 		if errs, ok := userError(err, "keep_old", "", fieldWord{"keep_old", "keep_old"}); ok {
 			return fail(userStatus(err), errs["keep_old"])
@@ -116,7 +116,7 @@ func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, s *session,
 
 // tokenURL is the token endpoint under the configured issuer.
 func (h *Handler) tokenURL(r *http.Request) string {
-	base := strings.TrimSuffix(h.Issuer, "/")
+	base := strings.TrimSuffix(h.cfg.Issuer, "/")
 	if base == "" {
 		scheme := "http"
 		if r.TLS != nil {
@@ -145,7 +145,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 func (h *Handler) setDisabled(disabled bool) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
-		c, err := h.Service.UpdateClient(r.Context(), r.PathValue("id"), admin.ClientPatch{Disabled: &disabled})
+		c, err := h.service.UpdateClient(r.Context(), r.PathValue("id"), admin.ClientPatch{Disabled: &disabled})
 		if err != nil {
 			return err
 		}
@@ -158,12 +158,12 @@ func (h *Handler) setDisabled(disabled bool) pageFunc {
 }
 
 func (h *Handler) confirmDeleteClient(w http.ResponseWriter, r *http.Request, s *session) error {
-	c, err := h.Service.Store.GetClient(r.Context(), r.PathValue("id"))
+	c, err := h.service.Store().GetClient(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	detail := "Its token requests are refused from now on; tokens already issued stay valid until they expire. This cannot be undone."
-	if _, ok := c.Grants[admin.AdminAudience]; ok {
+	if _, ok := c.Grants[store.AdminAudience]; ok {
 		detail = "This is an admin client: whoever uses it loses access to the admin API and this console. " + detail
 	}
 	if c.ID == s.ClientID {
@@ -179,7 +179,7 @@ func (h *Handler) confirmDeleteClient(w http.ResponseWriter, r *http.Request, s 
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
-	if err := h.Service.DeleteClient(r.Context(), id); err != nil {
+	if err := h.service.DeleteClient(r.Context(), id); err != nil {
 		return err
 	}
 	return seeOther(w, r, "/console/clients?deleted="+id)

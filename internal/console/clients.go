@@ -26,22 +26,22 @@ type clientsData struct {
 }
 
 func (h *Handler) clients(w http.ResponseWriter, r *http.Request, s *session) error {
-	cs, err := h.Service.Store.ListClients(r.Context())
+	cs, err := h.service.Store().ListClients(r.Context())
 	if err != nil {
 		return err
 	}
-	ts, err := h.Service.Store.ListTenants(r.Context())
+	ts, err := h.service.Store().ListTenants(r.Context())
 	if err != nil {
 		return err
 	}
-	d := clientsData{Tenants: ts, Tenant: r.URL.Query().Get("tenant"), HasUsage: h.Usage != nil}
+	d := clientsData{Tenants: ts, Tenant: r.URL.Query().Get("tenant"), HasUsage: h.usage != nil}
 	for _, c := range cs {
 		if d.Tenant != "" && c.Tenant != d.Tenant {
 			continue
 		}
 		row := clientRow{Client: c}
-		if h.Usage != nil {
-			row.Hour, row.Day = h.Usage.ClientUsage(c.ID)
+		if h.usage != nil {
+			row.Hour, row.Day = h.usage.ClientUsage(c.ID)
 		}
 		d.Clients = append(d.Clients, row)
 	}
@@ -65,13 +65,13 @@ type clientForm struct {
 // fill loads the tenants, environments and APIs the form offers.
 func (h *Handler) fill(r *http.Request, f *clientForm) error {
 	var err error
-	if f.Tenants, err = h.Service.Store.ListTenants(r.Context()); err != nil {
+	if f.Tenants, err = h.service.Store().ListTenants(r.Context()); err != nil {
 		return err
 	}
-	if f.Environments, err = h.Service.Store.ListEnvironments(r.Context(), ""); err != nil {
+	if f.Environments, err = h.service.Store().ListEnvironments(r.Context(), ""); err != nil {
 		return err
 	}
-	apis, err := h.Service.Store.ListAPIs(r.Context())
+	apis, err := h.service.Store().ListAPIs(r.Context())
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 	var plain string
 	var err error
 	if len(errs) == 0 {
-		c, plain, err = h.Service.CreateClient(r.Context(), n)
+		c, plain, err = h.service.CreateClient(r.Context(), n)
 		if err != nil {
 			var ok bool
 			if errs, ok = userError(err, "", "A client with this id already exists.", clientWords...); !ok {

@@ -43,7 +43,7 @@ func (e *env) createClient(b *browser, form url.Values) (store.Client, string, s
 }
 
 func TestCreateClient(t *testing.T) {
-	e := newEnv(t, func(h *Handler) { h.Usage = fakeUsage{hour: 5, day: 40} })
+	e := newEnv(t, func(o *envOpts) { o.usage = fakeUsage{hour: 5, day: 40} })
 	e.seed()
 	b := e.signedIn(e.admin)
 	c, secret, body := e.createClient(b, url.Values{"name": {"CI pipeline"}, "tenant": {"acme"}, "environment": {"acme/qa"}, "ttl": {"10m"},
@@ -103,7 +103,7 @@ func TestRotateDisableDeleteClient(t *testing.T) {
 		if a := b.post("/console/clients/"+c.ID, "/console/clients/"+c.ID+"/"+step.action, nil); a.status != http.StatusSeeOther {
 			t.Fatalf("%s: got status %d, want 303", step.action, a.status)
 		}
-		if got, _ := e.h.Service.Catalog.Client(c.ID); got.Disabled != step.disabled {
+		if got, _ := e.h.service.Catalog().Client(c.ID); got.Disabled != step.disabled {
 			t.Errorf("%s: got disabled %v, want %v", step.action, got.Disabled, step.disabled)
 		}
 	}
@@ -114,7 +114,7 @@ func TestRotateDisableDeleteClient(t *testing.T) {
 	if a := b.post("/console/clients/"+c.ID+"/delete", "/console/clients/"+c.ID+"/delete", nil); a.status != http.StatusSeeOther {
 		t.Fatalf("delete: got status %d, want 303", a.status)
 	}
-	if _, ok := e.h.Service.Catalog.Client(c.ID); ok {
+	if _, ok := e.h.service.Catalog().Client(c.ID); ok {
 		t.Errorf("the client is still in the catalog after delete")
 	}
 }
@@ -145,7 +145,7 @@ func TestUsageAndLimitsShown(t *testing.T) {
 		{"without one", nil, []string{"Counts are not available", "3 tokens a second"}, []string{"Tokens issued"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(h *Handler) { h.Usage = tc.usage })
+			e := newEnv(t, func(o *envOpts) { o.usage = tc.usage })
 			if _, err := e.store.UpdateClient(t.Context(), e.plain.ClientID, func(c store.Client) (store.Client, error) {
 				c.Limits = store.Limits{RatePerSecond: 3, QuotaHour: 10, QuotaDay: 100}
 				return c, nil

@@ -6,17 +6,16 @@ import (
 	"embed"
 	"errors"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/limits"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,15 +31,12 @@ type Usage interface {
 	ClientUsage(clientID string) (hour, day int64)
 }
 
-// Handler serves the console under /console/.
-type Handler struct {
-	Service *admin.Service
-	Keys    admin.KeyRotator
-	Audit   store.AuditStore
-	Usage   Usage // optional
-	// Auth checks an admin client's credentials and returns its scopes on
-	// the admin audience (IssuerAuth builds it from a token.Issuer).
-	Auth func(ctx context.Context, clientID, secret string) (scopes []string, err error)
+// SignIn checks an admin client's credentials and returns its scopes on
+// the admin audience (IssuerAuth builds it from a token.Issuer).
+type SignIn func(ctx context.Context, clientID, secret string) (scopes []string, err error)
+
+// Config is the console's own configuration.
+type Config struct {
 	// SessionKey signs session cookies and CSRF tokens: at least 32 bytes,
 	// the same on every node that serves one console.
 	SessionKey []byte
@@ -51,50 +47,49 @@ type Handler struct {
 	Secure bool
 	// Issuer is the token service's public URL, used in the curl examples.
 	Issuer string
-	// ClientAddr returns the address failed sign-ins are counted against
-	// (the server's trusted-proxy rule); nil uses the connection's address.
-	ClientAddr func(r *http.Request) string
-	// ThrottleClient and ThrottleAddr count failed sign-ins by client id
-	// and by address. Pass the token endpoint's, so that guesses count the
-	// same wherever they are made; nil gives the console its own.
-	ThrottleClient, ThrottleAddr *limits.Throttle
-	Log                          *slog.Logger
-	Now                          func() time.Time
-
-	once  sync.Once
-	pages map[string]*template.Template
-	links *linkStore
+	// Proxies decides the address failed sign-ins are counted against
+	// (nil: the connection's peer).
+	Proxies *proxy.Trust
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
+// Handler serves the console under /console/.
+type Handler struct {
+	cfg      Config
+	service  *admin.Service
+	keyRing  admin.KeyRotator
+	usage    Usage // nil: no counts shown
+	signIn   SignIn
+	throttle *limits.AuthThrottle
+	log      *slog.Logger
+	now      func() time.Time
+	pages    map[string]*template.Template
+	links    *linkStore
+}
+
+// New returns the console over svc. keys lists and rotates signing keys;
+// usage shows token counts (nil: none); signIn checks sign-ins, and
+// throttle counts failed ones: pass the token endpoint's, so that guesses
+// count the same wherever they are made.
+func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, usage Usage, signIn SignIn,
+	throttle *limits.AuthThrottle, log *slog.Logger) (*Handler, error) {
+	if len(cfg.SessionKey) < 32 {
+		return nil, errors.New("console: the session key must be at least 32 bytes")
 	}
-	return time.Now()
-}
-
-// setup parses the templates and makes the in-memory state, once.
-func (h *Handler) setup() {
-	h.once.Do(func() {
-		if len(h.SessionKey) < 32 {
-			panic("console: SessionKey must be at least 32 bytes")
-		}
-		if h.Log == nil {
-			h.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		}
-		h.pages = parsePages()
-		h.links = newLinkStore()
-		if h.ThrottleClient == nil || h.ThrottleAddr == nil {
-			h.ThrottleClient, h.ThrottleAddr = limits.NewThrottle(10), limits.NewThrottle(100)
-			h.ThrottleClient.Now, h.ThrottleAddr.Now = h.now, h.now
-		}
-	})
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{
+		cfg: cfg, service: svc, keyRing: keys, usage: usage, signIn: signIn, throttle: throttle, log: log, now: now,
+		pages: parsePages(), links: newLinkStore(),
+	}, nil
 }
 
 // Mount adds the console's routes under /console/ to mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	h.setup()
-	read, write := h.guard(admin.ScopeRead), h.guard(admin.ScopeWrite)
+	read, write := h.guard(store.ScopeRead), h.guard(store.ScopeWrite)
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticFiles(http.FileServerFS(static))))
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
@@ -190,10 +185,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 	case errors.Is(err, store.ErrNotFound):
 		h.message(w, s, http.StatusNotFound, "Not found", "There is nothing here: it may have been deleted, or the address is wrong.")
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		h.Log.ErrorContext(r.Context(), "console request failed: store unavailable", "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "console request failed: store unavailable", "path", r.URL.Path, "err", err)
 		h.message(w, s, http.StatusServiceUnavailable, "Database unavailable", "The database cannot be reached; nothing was changed. Try again in a moment.")
 	default:
-		h.Log.ErrorContext(r.Context(), "console request failed", "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "console request failed", "path", r.URL.Path, "err", err)
 		h.message(w, s, http.StatusInternalServerError, "Something went wrong", "The server could not complete the request. The details are in its log.")
 	}
 }
@@ -234,7 +229,7 @@ func (h *Handler) page(s *session, nav, title string, data any) *page {
 	p := &page{Title: title, Nav: nav, User: s, Data: data, Errors: map[string]string{}}
 	if s != nil {
 		p.CSRF = h.csrfToken(s)
-		p.CanWrite = s.can(admin.ScopeWrite)
+		p.CanWrite = s.can(store.ScopeWrite)
 	}
 	return p
 }
@@ -243,7 +238,7 @@ func (h *Handler) page(s *session, nav, title string, data any) *page {
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		h.Log.Error("console template failed", "page", name, "err", err)
+		h.log.Error("console template failed", "page", name, "err", err)
 		http.Error(w, "The console could not draw this page.", http.StatusInternalServerError)
 		return
 	}

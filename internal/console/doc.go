@@ -9,7 +9,8 @@
 // change anything, and must not hold an admin token.
 //
 // Sign-in takes an admin client's client_id and client_secret (checked by
-// the Auth function, normally IssuerAuth) or a one-time link made by
+// the SignIn function, normally IssuerAuth, and counted by the token
+// endpoint's failed-authentication throttle) or a one-time link made by
 // `gatehouse console link`. A session is a stateless cookie signed with
 // HMAC-SHA256 under a key the server passes in, so any node sharing that
 // key serves it; signing out clears the cookie but cannot revoke a copy of

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
@@ -99,7 +102,13 @@ func (f *fakeKeys) rotations() int {
 	return f.rotated
 }
 
-func newEnv(t *testing.T, edit func(*Handler)) *env {
+// envOpts are what a test changes in the console's set-up.
+type envOpts struct {
+	usage  Usage
+	secure bool
+}
+
+func newEnv(t *testing.T, edit func(*envOpts)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -117,20 +126,26 @@ func newEnv(t *testing.T, edit func(*Handler)) *env {
 	if e.admin, err = admin.ReadCredentials(credsPath); err != nil {
 		t.Fatal(err)
 	}
-	e.reader = e.addClient(ctx, "reader", map[string][]string{admin.AdminAudience: {admin.ScopeRead}})
+	e.reader = e.addClient(ctx, "reader", map[string][]string{store.AdminAudience: {store.ScopeRead}})
 	e.plain = e.addClient(ctx, "plain", map[string][]string{})
 	cat := catalog.New(st)
 	if err := cat.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := &admin.Service{Store: st, Catalog: cat, Now: e.clock.Now, Audit: e.record}
-	e.iss = &token.Issuer{Catalog: cat, Secrets: secret.NewChecker(), Now: e.clock.Now}
-	e.h = &Handler{
-		Service: svc, Keys: e.keys, Audit: st, Auth: IssuerAuth(e.iss),
-		SessionKey: []byte(strings.Repeat("k", 32)), Issuer: "https://auth.example.test", Now: e.clock.Now,
+	svc := admin.NewService(st, cat, e.record, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.Now)
+	if e.iss, err = token.NewIssuer(token.Config{IssuerURL: "https://auth.example.test"}, keys.NewSet(), cat, st,
+		limits.NewAuthThrottle(e.clock.Now), limits.NewLimiter(e.clock.Now), e.clock.Now); err != nil {
+		t.Fatal(err)
 	}
+	var opts envOpts
 	if edit != nil {
-		edit(e.h)
+		edit(&opts)
+	}
+	e.h, err = New(Config{
+		SessionKey: []byte(strings.Repeat("k", 32)), Issuer: "https://auth.example.test", Secure: opts.secure, Now: e.clock.Now,
+	}, svc, e.keys, opts.usage, IssuerAuth(e.iss), limits.NewAuthThrottle(e.clock.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	e.h.Mount(mux)
@@ -265,14 +280,14 @@ func fieldError(body, id string) string {
 func (e *env) seed() {
 	e.t.Helper()
 	ctx := admin.WithActor(context.Background(), "seed")
-	if _, err := e.h.Service.CreateTenant(ctx, "acme", "Acme"); err != nil {
+	if _, err := e.h.service.CreateTenant(ctx, "acme", "Acme"); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.h.Service.CreateEnvironment(ctx, "acme", "qa"); err != nil {
+	if _, err := e.h.service.CreateEnvironment(ctx, "acme", "qa"); err != nil {
 		e.t.Fatal(err)
 	}
 	api := store.API{Audience: "https://api.acme.test", Scopes: []store.Scope{{Name: "orders:read", Description: "Read orders"}, {Name: "orders:write"}}, TokenTTL: 15 * time.Minute}
-	if _, err := e.h.Service.CreateAPI(ctx, api); err != nil {
+	if _, err := e.h.service.CreateAPI(ctx, api); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -74,7 +73,7 @@ func TestReadOnlyUserCannotPost(t *testing.T) {
 }
 
 func TestPagesRender(t *testing.T) {
-	e := newEnv(t, func(h *Handler) { h.Usage = fakeUsage{hour: 7, day: 70} })
+	e := newEnv(t, func(o *envOpts) { o.usage = fakeUsage{hour: 7, day: 70} })
 	e.seed()
 	b := e.signedIn(e.admin)
 	for _, tc := range []struct{ path, want string }{
@@ -242,15 +241,15 @@ func TestAPILifecycle(t *testing.T) {
 		t.Errorf("after edit: got ttl %s, %d scopes, want 2h and 1", got.TokenTTL, len(got.Scopes))
 	}
 	t.Run("built-in API keeps its scopes", func(t *testing.T) {
-		f := url.Values{"audience": {admin.AdminAudience}, "name": {"admin"}, "ttl": {"10m"}, "alg": {"ES256"}, "scopes": {"evil"}}
-		if a := b.post("/console/apis/edit?audience="+admin.AdminAudience, "/console/apis/edit", f); a.status != http.StatusSeeOther {
+		f := url.Values{"audience": {store.AdminAudience}, "name": {"admin"}, "ttl": {"10m"}, "alg": {"ES256"}, "scopes": {"evil"}}
+		if a := b.post("/console/apis/edit?audience="+store.AdminAudience, "/console/apis/edit", f); a.status != http.StatusSeeOther {
 			t.Fatalf("got status %d, want 303\n%s", a.status, a.body)
 		}
-		a, _ := e.store.GetAPI(t.Context(), admin.AdminAudience)
+		a, _ := e.store.GetAPI(t.Context(), store.AdminAudience)
 		if a.TokenTTL != 10*time.Minute || len(a.Scopes) != 2 {
 			t.Errorf("got ttl %s and %d scopes, want 10m and the 2 built-in ones", a.TokenTTL, len(a.Scopes))
 		}
-		if r := b.get("/console/apis/delete?audience=" + admin.AdminAudience); r.status != http.StatusBadRequest {
+		if r := b.get("/console/apis/delete?audience=" + store.AdminAudience); r.status != http.StatusBadRequest {
 			t.Errorf("delete page for the built-in API: got status %d, want 400", r.status)
 		}
 	})

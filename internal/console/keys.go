@@ -13,7 +13,7 @@ import (
 var stateOrder = map[string]int{store.KeyNext: 0, store.KeyCurrent: 1, store.KeyRetired: 2}
 
 func (h *Handler) keys(w http.ResponseWriter, r *http.Request, s *session) error {
-	ks, err := h.Keys.List(r.Context())
+	ks, err := h.keyRing.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (h *Handler) keys(w http.ResponseWriter, r *http.Request, s *session) error
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request, s *session) error {
-	if _, err := h.Service.RotateKeys(r.Context(), h.Keys); err != nil {
+	if _, err := h.service.RotateKeys(r.Context(), h.keyRing); err != nil {
 		return err
 	}
 	return seeOther(w, r, "/console/keys?rotated")
@@ -66,7 +66,7 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, s *session) erro
 		}
 		f.Since = h.now().Add(-since)
 	}
-	events, err := h.Audit.ListAudit(r.Context(), f)
+	events, err := h.service.Store().ListAudit(r.Context(), f)
 	if err != nil {
 		return err
 	}

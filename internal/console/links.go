@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // LinkTTL is how long a one-time sign-in link can be used.
@@ -69,14 +70,13 @@ func (l *linkStore) get(code string, now time.Time, take bool) (link, bool) {
 // admin.WithActor. The answer is {"url", "path", "expires_at"}; url is
 // built from the address the request came to.
 func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request) {
-	h.setup()
 	actor := admin.Actor(r.Context())
-	c, ok := h.Service.Catalog.Client(actor)
+	c, ok := h.service.Catalog().Client(actor)
 	if actor == "" || !ok || c.Disabled {
 		oauth.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "A sign-in link is made for the admin client that asks for it; none was authenticated."})
 		return
 	}
-	scopes := adminScopes(c.Grants[admin.AdminAudience])
+	scopes := adminScopes(c.Grants[store.AdminAudience])
 	now := h.now()
 	code := randomToken()
 	if !h.links.add(code, link{clientID: actor, scopes: scopes, expires: now.Add(LinkTTL)}, now) {
@@ -84,7 +84,7 @@ func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scheme := "http"
-	if r.TLS != nil || h.Secure {
+	if r.TLS != nil || h.cfg.Secure {
 		scheme = "https"
 	}
 	path := "/console/link?code=" + code
@@ -126,7 +126,7 @@ func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) {
 		h.badLink(w)
 		return
 	}
-	if c, ok := h.Service.Catalog.Client(lk.clientID); !ok || c.Disabled {
+	if c, ok := h.service.Catalog().Client(lk.clientID); !ok || c.Disabled {
 		h.badLink(w)
 		return
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Cookie names. The pre-session cookie carries the CSRF secret of the
@@ -45,7 +45,7 @@ func (s *session) can(scope string) bool { return slices.Contains(s.Scopes, scop
 // mac is HMAC-SHA256 under the session key of a purpose label and parts,
 // each length-framed so different inputs never collide.
 func (h *Handler) mac(purpose string, parts ...string) []byte {
-	m := hmac.New(sha256.New, h.SessionKey)
+	m := hmac.New(sha256.New, h.cfg.SessionKey)
 	for _, p := range append([]string{purpose}, parts...) {
 		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p))))
 		m.Write([]byte(p))
@@ -106,13 +106,13 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, ok := h.Service.Catalog.Client(s.ClientID)
+	client, ok := h.service.Catalog().Client(s.ClientID)
 	if !ok || client.Disabled {
 		return nil, errBadSession
 	}
-	granted := client.Grants[admin.AdminAudience]
+	granted := client.Grants[store.AdminAudience]
 	s.Scopes = slices.DeleteFunc(s.Scopes, func(sc string) bool { return !slices.Contains(granted, sc) })
-	if !s.can(admin.ScopeRead) {
+	if !s.can(store.ScopeRead) {
 		return nil, errBadSession
 	}
 	return s, nil
@@ -120,7 +120,7 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 
 // startSession sets the session cookie for clientID with scopes.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, clientID string, scopes []string) {
-	ttl := h.SessionTTL
+	ttl := h.cfg.SessionTTL
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
 	}
@@ -131,11 +131,11 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, clientID 
 
 // setCookie sets (maxAge > 0) or clears (maxAge < 0) a console cookie:
 // HttpOnly, SameSite=Strict, scoped to /console/, and Secure when the
-// console is served over TLS (here, or by a proxy in front: h.Secure).
+// console is served over TLS (here, or by a proxy in front: h.cfg.Secure).
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
-		HttpOnly: true, Secure: h.Secure || r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: h.cfg.Secure || r.TLS != nil, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -4,30 +4,29 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
 
 // ErrNotAdmin is what Auth returns for a client with no admin grant.
-var ErrNotAdmin = errors.New("console: the client has no grant on " + admin.AdminAudience)
+var ErrNotAdmin = errors.New("console: the client has no grant on " + store.AdminAudience)
 
 // IssuerAuth checks console sign-ins the way the token endpoint checks a
 // client (same secrets, same refusal of disabled clients) and returns the
 // client's scopes on the admin audience.
-func IssuerAuth(iss *token.Issuer) func(ctx context.Context, clientID, secret string) ([]string, error) {
+func IssuerAuth(iss *token.Issuer) SignIn {
 	return func(ctx context.Context, clientID, secret string) ([]string, error) {
 		c, err := iss.Authenticate(ctx, oauth.TokenRequest{ClientID: clientID, ClientSecret: secret})
 		if err != nil {
 			return nil, err
 		}
-		scopes, ok := c.Grants[admin.AdminAudience]
+		scopes, ok := c.Grants[store.AdminAudience]
 		if !ok {
 			return nil, ErrNotAdmin
 		}
@@ -82,23 +81,22 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnauthorized, errs)
 		return
 	}
-	addr := h.clientAddr(r)
-	if wait := max(h.ThrottleClient.Blocked(form.ClientID), h.ThrottleAddr.Blocked(addr)); wait > 0 {
+	addr := h.cfg.Proxies.ClientAddr(r)
+	if wait := h.throttle.Blocked(form.ClientID, addr); wait > 0 {
 		secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", secs)
 		again(http.StatusTooManyRequests, map[string]string{"": "Too many failed sign-ins. Wait " + secs + " seconds and try again."})
 		return
 	}
-	scopes, err := h.Auth(r.Context(), form.ClientID, secret)
-	if err == nil && !slices.Contains(scopes, admin.ScopeRead) {
+	scopes, err := h.signIn(r.Context(), form.ClientID, secret)
+	if err == nil && !slices.Contains(scopes, store.ScopeRead) {
 		err = ErrNotAdmin
 	}
 	if err != nil {
-		h.ThrottleClient.Failed(form.ClientID)
-		h.ThrottleAddr.Failed(addr)
+		h.throttle.Failed(form.ClientID, addr)
 		msg := "The client_id or client_secret is wrong, or the client is disabled."
 		if errors.Is(err, ErrNotAdmin) {
-			msg = "This client may not use the console: it needs the scope admin:read on " + admin.AdminAudience + "."
+			msg = "This client may not use the console: it needs the scope admin:read on " + store.AdminAudience + "."
 		}
 		again(http.StatusUnauthorized, map[string]string{"": msg})
 		return
@@ -110,7 +108,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 // adminScopes keeps the scopes the console acts on.
 func adminScopes(scopes []string) []string {
 	var out []string
-	for _, s := range []string{admin.ScopeRead, admin.ScopeWrite} {
+	for _, s := range []string{store.ScopeRead, store.ScopeWrite} {
 		if slices.Contains(scopes, s) {
 			out = append(out, s)
 		}
@@ -121,16 +119,4 @@ func adminScopes(scopes []string) []string {
 func (h *Handler) signout(w http.ResponseWriter, r *http.Request, _ *session) error {
 	h.setCookie(w, r, sessionCookie, "", -1)
 	return seeOther(w, r, "/console/signin?signed-out")
-}
-
-// clientAddr is the address failed sign-ins are counted against.
-func (h *Handler) clientAddr(r *http.Request) string {
-	if h.ClientAddr != nil {
-		return h.ClientAddr(r)
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

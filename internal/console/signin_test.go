@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func TestSignedOutRedirectsToSignin(t *testing.T) {
@@ -85,7 +86,7 @@ func hasCookie(h http.Header, name string) bool {
 func TestSigninCookie(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		t.Run("secure="+map[bool]string{false: "false", true: "true"}[secure], func(t *testing.T) {
-			e := newEnv(t, func(h *Handler) { h.Secure = secure })
+			e := newEnv(t, func(o *envOpts) { o.secure = secure })
 			b := e.browser()
 			form := url.Values{"client_id": {e.admin.ClientID}, "client_secret": {e.admin.ClientSecret}, "next": {"/console/keys"}}
 			// The jar keeps no Secure cookie over http: read the pre-session cookie from the page's answer.
@@ -167,12 +168,12 @@ func TestSessionLifetime(t *testing.T) {
 
 func TestTamperedSessionRejected(t *testing.T) {
 	e := newEnv(t, nil)
-	other := &Handler{SessionKey: []byte(strings.Repeat("x", 32)), Now: e.clock.Now}
-	good := session{ClientID: e.reader.ClientID, Scopes: []string{admin.ScopeRead}, Expires: e.clock.Now().Add(time.Hour).Unix(), ID: "sid"}
+	other := &Handler{cfg: Config{SessionKey: []byte(strings.Repeat("x", 32))}, now: e.clock.Now}
+	good := session{ClientID: e.reader.ClientID, Scopes: []string{store.ScopeRead}, Expires: e.clock.Now().Add(time.Hour).Unix(), ID: "sid"}
 	valid := e.h.encodeSession(good)
 	payload, sig, _ := strings.Cut(valid, ".")
 	raised := good
-	raised.Scopes = []string{admin.ScopeRead, admin.ScopeWrite}
+	raised.Scopes = []string{store.ScopeRead, store.ScopeWrite}
 	raisedJSON, _ := json.Marshal(raised)
 	for _, tc := range []struct {
 		name, value string
@@ -204,7 +205,7 @@ func TestSessionEndsWhenClientDisabled(t *testing.T) {
 	e := newEnv(t, nil)
 	b := e.signedIn(e.reader)
 	disabled := true
-	if _, err := e.h.Service.UpdateClient(t.Context(), e.reader.ClientID, admin.ClientPatch{Disabled: &disabled}); err != nil {
+	if _, err := e.h.service.UpdateClient(t.Context(), e.reader.ClientID, admin.ClientPatch{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	if a := b.get("/console/"); a.status != http.StatusSeeOther {

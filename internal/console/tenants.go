@@ -14,23 +14,23 @@ type homeData struct {
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	var d homeData
-	ts, err := h.Service.Store.ListTenants(ctx)
+	ts, err := h.service.Store().ListTenants(ctx)
 	if err != nil {
 		return err
 	}
-	es, err := h.Service.Store.ListEnvironments(ctx, "")
+	es, err := h.service.Store().ListEnvironments(ctx, "")
 	if err != nil {
 		return err
 	}
-	as, err := h.Service.Store.ListAPIs(ctx)
+	as, err := h.service.Store().ListAPIs(ctx)
 	if err != nil {
 		return err
 	}
-	cs, err := h.Service.Store.ListClients(ctx)
+	cs, err := h.service.Store().ListClients(ctx)
 	if err != nil {
 		return err
 	}
-	ks, err := h.Keys.List(ctx)
+	ks, err := h.keyRing.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -72,11 +72,11 @@ func (h *Handler) tenants(w http.ResponseWriter, r *http.Request, s *session) er
 
 // showTenants fills the list and draws the page.
 func (h *Handler) showTenants(w http.ResponseWriter, r *http.Request, status int, p *page, d *tenantsData) error {
-	ts, err := h.Service.Store.ListTenants(r.Context())
+	ts, err := h.service.Store().ListTenants(r.Context())
 	if err != nil {
 		return err
 	}
-	es, err := h.Service.Store.ListEnvironments(r.Context(), "")
+	es, err := h.service.Store().ListEnvironments(r.Context(), "")
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *Handler) showTenants(w http.ResponseWriter, r *http.Request, status int
 
 func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := tenantsData{TenantID: field(r, "id"), TenantName: field(r, "name")}
-	t, err := h.Service.CreateTenant(r.Context(), d.TenantID, d.TenantName)
+	t, err := h.service.CreateTenant(r.Context(), d.TenantID, d.TenantName)
 	if err != nil {
 		errs, ok := userError(err, "tenant_id", "A tenant with this id already exists.", fieldWord{"tenant id", "tenant_id"}, fieldWord{"name", "tenant_name"})
 		if !ok {
@@ -113,7 +113,7 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (h *Handler) createEnvironment(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := tenantsData{EnvTenant: field(r, "tenant"), EnvID: field(r, "id")}
-	e, err := h.Service.CreateEnvironment(r.Context(), d.EnvTenant, d.EnvID)
+	e, err := h.service.CreateEnvironment(r.Context(), d.EnvTenant, d.EnvID)
 	if err != nil {
 		errs, ok := userError(err, "env_id", "This tenant already has an environment with this id.", fieldWord{"environment", "env_id"})
 		if isNotFound(err) {

@@ -97,11 +97,8 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-func TestMountNeedsAKey(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Errorf("got no panic for a short session key")
-		}
-	}()
-	(&Handler{SessionKey: []byte("short")}).setup()
+func TestNewNeedsAKey(t *testing.T) {
+	if _, err := New(Config{SessionKey: []byte("short")}, nil, nil, nil, nil, nil, nil); err == nil {
+		t.Errorf("New with a short session key: got nil error, want one")
+	}
 }

@@ -172,7 +172,7 @@ func newWorld(t *testing.T) *world {
 	w.writer = gh.newClient("orders writer", "acme", "", map[string][]string{
 		ordersAudience: {"orders:read", "orders:write"}, reportsAudience: {"reports:read"}})
 	w.reader = gh.newClient("orders reader", "acme", "", map[string][]string{ordersAudience: {"orders:read"}})
-	w.gwCli = gh.newClient("gateway", "acme", "", map[string][]string{admin.IntrospectAudience: {admin.ScopeIntrospect}})
+	w.gwCli = gh.newClient("gateway", "acme", "", map[string][]string{store.IntrospectAudience: {store.ScopeIntrospect}})
 	for _, c := range []admin.ClientView{w.siteQA, w.siteProd, w.writer, w.reader, w.gwCli} {
 		w.secrets = append(w.secrets, c.ClientSecret)
 	}

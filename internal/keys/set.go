@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"crypto"
 	"encoding/json"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,17 @@ func (s *Set) Current(alg string) *Key { return s.snap.Load().current[alg] }
 
 // Lookup returns a published key by id, or nil.
 func (s *Set) Lookup(kid string) *Key { return s.snap.Load().byKID[kid] }
+
+// VerificationKey returns a published key's public half and algorithm
+// (verify.KeySource), so that gatehouse checks its own tokens with the
+// same verifier product APIs use.
+func (s *Set) VerificationKey(kid string) (crypto.PublicKey, string, bool) {
+	k := s.Lookup(kid)
+	if k == nil {
+		return nil, "", false
+	}
+	return k.Public, k.Alg, true
+}
 
 // JWKS returns the RFC 7517 document of every published key.
 func (s *Set) JWKS() []byte { return s.snap.Load().jwks }

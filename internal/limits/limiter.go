@@ -31,7 +31,7 @@ func (b Budget) Headers() map[string]string {
 // Limiter applies per-client rate limits and per-client and per-tenant
 // hourly and daily quotas, and counts every client's tokens for display.
 type Limiter struct {
-	Now func() time.Time
+	now func() time.Time
 
 	mu      sync.Mutex
 	clients map[string]*counters
@@ -57,16 +57,12 @@ func (w *windowCount) at(now time.Time, size time.Duration) int64 {
 	return w.n
 }
 
-// NewLimiter returns an empty limiter.
-func NewLimiter() *Limiter {
-	return &Limiter{clients: map[string]*counters{}, tenants: map[string]*counters{}}
-}
-
-func (l *Limiter) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
+// NewLimiter returns an empty limiter on the clock now (nil: time.Now).
+func NewLimiter(now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
 	}
-	return time.Now()
+	return &Limiter{now: now, clients: map[string]*counters{}, tenants: map[string]*counters{}}
 }
 
 // check is one limit to test.

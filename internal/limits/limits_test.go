@@ -1,6 +1,7 @@
 package limits
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +14,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func TestThrottleBacksOffAndForgives(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	th := NewThrottle(3)
-	th.Now = c.now
+	th := NewThrottle(3, c.now)
 	steps := []struct {
 		name     string
 		failures int
@@ -52,8 +52,7 @@ func TestThrottleBacksOffAndForgives(t *testing.T) {
 
 func TestLimiterBudgets(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)}
-	l := NewLimiter()
-	l.Now = c.now
+	l := NewLimiter(c.now)
 	client := &store.Client{ID: "c", Tenant: "acme", Limits: store.Limits{RatePerSecond: 2, QuotaHour: 3}}
 	free := &store.Client{ID: "f", Tenant: "other"}
 
@@ -100,5 +99,35 @@ func TestLimiterBudgets(t *testing.T) {
 	b, _, _ := l.Admit(client, store.Limits{})
 	if h := b.Headers(); h["RateLimit-Limit"] == "" || h["RateLimit-Reset"] == "" {
 		t.Errorf("headers: got %v", h)
+	}
+}
+
+func TestAuthThrottleCountsByClientAndAddress(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	a := NewAuthThrottle(c.now)
+	for i := 0; i < 10; i++ {
+		a.Failed("client-a", "10.0.0.1")
+	}
+	if got := a.Blocked("client-a", "10.0.0.9"); got != time.Second {
+		t.Errorf("client after 10 failures: blocked for %v, want 1s", got)
+	}
+	if got := a.Blocked("client-b", "10.0.0.1"); got != 0 {
+		t.Errorf("address after 10 failures: blocked for %v, want 0 (its threshold is 100)", got)
+	}
+	long := strings.Repeat("x", 500)
+	for i := 0; i < 10; i++ {
+		a.Failed(long+string(rune('a'+i)), "10.0.0.2")
+	}
+	if got := a.Blocked(long, "10.0.0.3"); got != time.Second {
+		t.Errorf("ids longer than 128 bytes count under their prefix: blocked for %v, want 1s", got)
+	}
+	if n := len(a.byClient.entries); n != 2 {
+		t.Errorf("throttle holds %d client ids, want 2", n)
+	}
+	for i := 0; i < 90; i++ {
+		a.Failed("", "10.0.0.1")
+	}
+	if got := a.Blocked("client-c", "10.0.0.1"); got != time.Second {
+		t.Errorf("address after 100 failures: blocked for %v, want 1s", got)
 	}
 }

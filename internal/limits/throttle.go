@@ -16,7 +16,8 @@ type Throttle struct {
 	Window     time.Duration
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
-	Now        func() time.Time
+
+	now func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]*failures
@@ -32,17 +33,13 @@ type failures struct {
 }
 
 // NewThrottle returns a throttle for threshold failures a minute, backing
-// off from 1 s to 5 min.
-func NewThrottle(threshold int) *Throttle {
-	return &Throttle{Threshold: threshold, Window: time.Minute, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute,
-		entries: map[string]*failures{}}
-}
-
-func (t *Throttle) now() time.Time {
-	if t.Now != nil {
-		return t.Now()
+// off from 1 s to 5 min, on the clock now (nil: time.Now).
+func NewThrottle(threshold int, now func() time.Time) *Throttle {
+	if now == nil {
+		now = time.Now
 	}
-	return time.Now()
+	return &Throttle{Threshold: threshold, Window: time.Minute, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute,
+		now: now, entries: map[string]*failures{}}
 }
 
 // Blocked reports how long key must still wait, or 0.
@@ -96,4 +93,35 @@ func (t *Throttle) sweep(now time.Time) {
 			delete(t.entries, k)
 		}
 	}
+}
+
+// AuthThrottle is the failed-authentication rule of DESIGN §6, the one
+// place the token endpoint, introspection, revocation and console sign-in
+// count guesses: 10 failures a minute for one client id, or 100 from one
+// address, refuse that id or address for a backoff.
+type AuthThrottle struct{ byClient, byAddr *Throttle }
+
+// NewAuthThrottle returns the throttle on the clock now (nil: time.Now).
+func NewAuthThrottle(now func() time.Time) *AuthThrottle {
+	return &AuthThrottle{byClient: NewThrottle(10, now), byAddr: NewThrottle(100, now)}
+}
+
+// maxCountedID bounds the client ids kept: no client id is longer, so a
+// longer one is counted under its first maxCountedID bytes and callers
+// cannot grow the throttle's memory with long made-up ids.
+const maxCountedID = 128
+
+// Blocked reports how long a request for clientID from addr must still
+// wait, or 0.
+func (a *AuthThrottle) Blocked(clientID, addr string) time.Duration {
+	return max(a.byClient.Blocked(clientID[:min(len(clientID), maxCountedID)]), a.byAddr.Blocked(addr))
+}
+
+// Failed counts a failed authentication for clientID ("" when the request
+// named none) from addr.
+func (a *AuthThrottle) Failed(clientID, addr string) {
+	if clientID != "" {
+		a.byClient.Failed(clientID[:min(len(clientID), maxCountedID)])
+	}
+	a.byAddr.Failed(addr)
 }

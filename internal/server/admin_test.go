@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func TestAdminAuth(t *testing.T) {
@@ -17,9 +18,9 @@ func TestAdminAuth(t *testing.T) {
 	customer := h.newClient(admin.ClientInput{Name: ptr("customer"), Tenant: "acme",
 		Grants: &map[string][]string{"https://api.sitecorecloud.io": {"cdp.audience_exports:r"}}})
 	reader := h.newClient(admin.ClientInput{Name: ptr("auditor"), Tenant: "acme",
-		Grants: &map[string][]string{admin.AdminAudience: {admin.ScopeRead}}})
+		Grants: &map[string][]string{store.AdminAudience: {store.ScopeRead}}})
 	customerTok := h.token(customer, "https://api.sitecorecloud.io")
-	readerTok := h.token(reader, admin.AdminAudience)
+	readerTok := h.token(reader, store.AdminAudience)
 
 	call := func(method, token string) (int, http.Header, string) {
 		req, _ := http.NewRequest(method, h.ts.URL+"/admin/v1/tenants", strings.NewReader(`{"id":"new"}`))
@@ -105,7 +106,7 @@ func TestAdminAPIErrors(t *testing.T) {
 		{"grant of a missing scope", "POST", "/admin/v1/clients", map[string]any{"name": "x", "tenant": "acme", "grants": map[string][]string{"https://api.sitecorecloud.io": {"root"}}}, 400, "root"},
 		{"import a weak secret", "POST", "/admin/v1/clients", map[string]any{"name": "x", "tenant": "acme", "client_id": "legacy-1", "client_secret": "short"}, 400, "16 characters"},
 		{"missing client", "GET", "/admin/v1/clients/nobody", nil, 404, "nobody"},
-		{"delete the admin API", "DELETE", adminclient.Path("admin", "v1", "apis", admin.AdminAudience), nil, 400, "built-in"},
+		{"delete the admin API", "DELETE", adminclient.Path("admin", "v1", "apis", store.AdminAudience), nil, 400, "built-in"},
 		{"unknown endpoint", "GET", "/admin/v1/nothing", nil, 404, "nothing"},
 		{"oversized body", "POST", "/admin/v1/tenants", map[string]string{"id": strings.Repeat("x", 2<<20)}, 413, "too large"},
 	}

@@ -32,7 +32,7 @@ func benchServer(b *testing.B, nClients int) (*Server, []admin.ClientView) {
 	}
 	srv.StartBackground()
 	b.Cleanup(func() { srv.Close() })
-	svc := &admin.Service{Store: srv.store, Catalog: srv.catalog}
+	svc := admin.NewService(srv.store, srv.catalog, nil, slog.New(slog.DiscardHandler), nil)
 	ctx := context.Background()
 	if _, err := svc.CreateTenant(ctx, "acme", ""); err != nil {
 		b.Fatal(err)

@@ -34,7 +34,7 @@ func (s *Server) watchChanges(ctx context.Context) {
 				return err
 			}
 			kick()
-			return s.issuer.Revoked.Sync(ctx, time.Now())
+			return s.issuer.Revocations().Sync(ctx, time.Now())
 		},
 	}
 	s.metrics.Gauge("gatehouse_change_feed_age_seconds",
@@ -81,7 +81,7 @@ func (s *Server) applyChanges(ctx context.Context, batch []store.Change, keysCha
 		keysChanged()
 	}
 	if revocations {
-		return s.issuer.Revoked.Sync(ctx, time.Now())
+		return s.issuer.Revocations().Sync(ctx, time.Now())
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // TestThrottleCoversEveryAuthenticatedEndpoint: secrets guessed at
@@ -43,7 +44,7 @@ func TestAdminTokenMustStillStand(t *testing.T) {
 	h := start(t, nil)
 	h.seedCatalog()
 	ops := h.newClient(admin.ClientInput{Name: ptr("ops"), Tenant: "acme",
-		Grants: &map[string][]string{admin.AdminAudience: {admin.ScopeRead, admin.ScopeWrite}}})
+		Grants: &map[string][]string{store.AdminAudience: {store.ScopeRead, store.ScopeWrite}}})
 	n := 0
 	call := func(method, tok string) int {
 		n++
@@ -57,11 +58,11 @@ func TestAdminTokenMustStillStand(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	tok := h.token(ops, admin.AdminAudience)
+	tok := h.token(ops, store.AdminAudience)
 	if s := call("POST", tok); s != 201 {
 		t.Fatalf("a fresh admin token: got %d, want 201", s)
 	}
-	h.do("PATCH", "/admin/v1/clients/"+ops.ClientID, map[string]any{"grants": map[string][]string{admin.AdminAudience: {admin.ScopeRead}}}, nil)
+	h.do("PATCH", "/admin/v1/clients/"+ops.ClientID, map[string]any{"grants": map[string][]string{store.AdminAudience: {store.ScopeRead}}}, nil)
 	if s := call("POST", tok); s != 403 {
 		t.Errorf("write with admin:write taken away: got %d, want 403", s)
 	}

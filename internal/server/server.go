@@ -23,11 +23,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
-	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/token"
 	"github.com/gatehouse/gatehouse/internal/wellknown"
+	"github.com/gatehouse/gatehouse/verify"
 )
 
 // Server is one gatehouse node.
@@ -42,7 +43,10 @@ type Server struct {
 	metrics *metrics.Metrics
 	audit   *audit.Recorder
 	limiter *limits.Limiter
-	now     func() time.Time // nil: time.Now
+	// throttle counts failed authentication at every endpoint that checks
+	// a client's credentials, the console's sign-in included.
+	throttle *limits.AuthThrottle
+	now      func() time.Time // nil: time.Now
 	// consoleKey signs console sessions; derived from the KEK so every node
 	// sharing the database accepts every node's sessions.
 	consoleKey []byte
@@ -87,7 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
-		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter()}
+		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.rotator = &keys.Rotator{
@@ -114,17 +118,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err := s.catalog.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("loading clients and APIs: %w", err)
 	}
-	s.issuer = &token.Issuer{
-		IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience,
-		Keys: s.keys, Catalog: s.catalog, Secrets: secret.NewChecker(), Now: opts.Now,
-		Tokens: st, Revoked: token.NewRevocations(st),
-		ThrottleClient: limits.NewThrottle(10), ThrottleAddr: limits.NewThrottle(100), Limits: s.limiter,
+	s.issuer, err = token.NewIssuer(token.Config{IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience},
+		s.keys, s.catalog, st, s.throttle, s.limiter, opts.Now)
+	if err != nil {
+		return nil, err
 	}
-	s.issuer.ThrottleClient.Now, s.issuer.ThrottleAddr.Now, s.limiter.Now = opts.Now, opts.Now, opts.Now
-	if err := s.issuer.Revoked.Sync(ctx, now); err != nil {
+	if err := s.issuer.Revocations().Sync(ctx, now); err != nil {
 		return nil, fmt.Errorf("loading revocations: %w", err)
 	}
-	s.routes()
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -152,11 +156,10 @@ func (s *Server) maxTokenTTL() time.Duration {
 	return longest
 }
 
-func (s *Server) routes() {
-	proxies := newProxyTrust(s.cfg.TrustedProxies)
+func (s *Server) routes() error {
+	proxies := proxy.NewTrust(s.cfg.TrustedProxies)
 	public := http.NewServeMux()
-	tokens := &token.Handler{Issuer: s.issuer, Log: s.log, ClientAddr: proxies.clientAddr,
-		Observer: &tokenObserver{metrics: s.metrics, audit: s.audit}}
+	tokens := token.NewHandler(s.issuer, proxies, &tokenObserver{metrics: s.metrics, audit: s.audit}, s.log)
 	public.Handle("/oauth/token", tokens)
 	public.HandleFunc("/oauth/introspect", tokens.Introspect)
 	public.HandleFunc("/oauth/revoke", tokens.Revoke)
@@ -180,24 +183,23 @@ func (s *Server) routes() {
 	if s.cfg.AdminAddr != "" {
 		adminMux = http.NewServeMux()
 	}
-	adminAPI := &admin.Handler{
-		Service: &admin.Service{Store: s.store, Catalog: s.catalog, Audit: adminAuditor(s.audit), Now: s.now},
-		Issuer:  s.issuer, Keys: s.rotator, Audit: s.store, Log: s.log,
+	adminTokens, err := verify.New(context.Background(), verify.Config{
+		Issuer: s.cfg.Issuer, Audience: store.AdminAudience, Keys: s.keys, Now: s.now,
+	})
+	if err != nil {
+		return err
 	}
+	svc := admin.NewService(s.store, s.catalog, adminAuditor(s.audit), s.log, s.now)
+	adminAPI := admin.NewHandler(svc, adminTokens, s.issuer.Revocations(), s.rotator, s.log)
 	adminAPI.Mount(adminMux)
-	con := &console.Handler{
-		Service: adminAPI.Service, Keys: s.rotator, Audit: s.store, Usage: s.limiter,
-		Auth:           console.IssuerAuth(s.issuer),
-		ThrottleClient: s.issuer.ThrottleClient, ThrottleAddr: s.issuer.ThrottleAddr,
-		SessionKey: s.consoleKey,
-		Secure:     s.cfg.TLSCert != "",
-		Issuer:     s.cfg.Issuer,
-		ClientAddr: proxies.clientAddr,
-		Log:        s.log.With("component", "console"),
-		Now:        s.now,
+	con, err := console.New(console.Config{
+		SessionKey: s.consoleKey, Secure: s.cfg.TLSCert != "", Issuer: s.cfg.Issuer, Proxies: proxies, Now: s.now,
+	}, svc, s.rotator, s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.log.With("component", "console"))
+	if err != nil {
+		return err
 	}
 	con.Mount(adminMux)
-	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(admin.ScopeWrite, con.CreateLink))
+	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 
@@ -216,6 +218,7 @@ func (s *Server) routes() {
 	if s.cfg.AdminAddr != "" {
 		s.admin = observe(s.log, s.metrics, proxies, adminMux)
 	}
+	return nil
 }
 
 // watchMetrics exports the gauges read at scrape time.

@@ -62,7 +62,7 @@ func TestPerServiceEndpoint(t *testing.T) {
 	org := h.newClient(admin.ClientInput{Name: ptr("org-wide"), Tenant: "acme", Grants: grants})
 	stranger := h.newClient(admin.ClientInput{Name: ptr("stranger"), Tenant: "acme", Environment: "qa", Grants: grants})
 	gateway := h.newClient(admin.ClientInput{Name: ptr("gateway"), Tenant: "acme",
-		Grants: &map[string][]string{admin.IntrospectAudience: {admin.ScopeIntrospect}}})
+		Grants: &map[string][]string{store.IntrospectAudience: {store.ScopeIntrospect}}})
 
 	query := "grant_type=client_credentials&client_id=" + site.ClientID + "&client_secret=" + site.ClientSecret
 	status, header, body := h.post("/streaming-property/v1/oauth2/token?"+query, "", "", nil)

@@ -9,6 +9,18 @@ import (
 	"time"
 )
 
+// The built-in APIs every store holds (admin.Bootstrap creates them): the
+// admin API, and introspection of any token (a client holding a grant on
+// it, a gateway, may introspect, revoke and list revocations of tokens
+// issued to others).
+const (
+	AdminAudience      = "urn:gatehouse:admin"
+	ScopeRead          = "admin:read"
+	ScopeWrite         = "admin:write"
+	IntrospectAudience = "urn:gatehouse:introspect"
+	ScopeIntrospect    = "introspect"
+)
+
 // Tenant is a customer organization.
 type Tenant struct {
 	ID        string    `json:"id"`

@@ -2,13 +2,13 @@ package token
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -16,13 +16,20 @@ import (
 // per-service POST /{service}/v1/oauth2/token, plus introspection,
 // revocation and the revocation list.
 type Handler struct {
-	Issuer *Issuer
-	Log    *slog.Logger
-	// ClientAddr is the caller's address (behind trusted proxies, the
-	// forwarded one); nil means the connection's peer.
-	ClientAddr func(*http.Request) string
-	// Observer hears every outcome (audit, metrics); nil: none.
-	Observer Observer
+	issuer   *Issuer
+	proxies  *proxy.Trust
+	observer Observer
+	log      *slog.Logger
+}
+
+// NewHandler serves iss's endpoints. proxies decides the caller's address
+// (nil: the connection's peer); observer hears every outcome (audit,
+// metrics; nil: nobody).
+func NewHandler(iss *Issuer, proxies *proxy.Trust, observer Observer, log *slog.Logger) *Handler {
+	if observer == nil {
+		observer = nopObserver{}
+	}
+	return &Handler{issuer: iss, proxies: proxies, observer: observer, log: log}
 }
 
 // Observer hears what the token endpoints did.
@@ -31,16 +38,12 @@ type Observer interface {
 	Refused(r *http.Request, e *oauth.Error)
 }
 
-func (h *Handler) addr(r *http.Request) string {
-	if h.ClientAddr != nil {
-		return h.ClientAddr(r)
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+type nopObserver struct{}
+
+func (nopObserver) Issued(*http.Request, *Grant, string) {}
+func (nopObserver) Refused(*http.Request, *oauth.Error)  {}
+
+func (h *Handler) addr(r *http.Request) string { return h.proxies.ClientAddr(r) }
 
 // ServiceFromPath returns the service of a per-service token path
 // (/{service}/v1/oauth2/token).
@@ -75,7 +78,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service str
 		return
 	}
 	addr := h.addr(r)
-	out, err := h.Issuer.Token(r.Context(), req, service, addr)
+	out, err := h.issuer.Token(r.Context(), req, service, addr)
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
@@ -85,9 +88,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service str
 			w.Header().Set(k, v)
 		}
 	}
-	if h.Observer != nil {
-		h.Observer.Issued(r, out.Grant, addr)
-	}
+	h.observer.Issued(r, out.Grant, addr)
 	noStore(w)
 	oauth.WriteJSON(w, http.StatusOK, out.Response)
 }
@@ -103,7 +104,7 @@ func (h *Handler) Introspect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out, err := h.Issuer.Introspect(r.Context(), req, h.addr(r))
+	out, err := h.issuer.Introspect(r.Context(), req, h.addr(r))
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
@@ -118,7 +119,7 @@ func (h *Handler) Revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.Issuer.Revoke(r.Context(), req, h.addr(r)); err != nil {
+	if err := h.issuer.Revoke(r.Context(), req, h.addr(r)); err != nil {
 		h.fail(w, r, req, err)
 		return
 	}
@@ -142,7 +143,7 @@ func (h *Handler) Revocations(w http.ResponseWriter, r *http.Request) {
 		}
 		since = time.Unix(n, 0)
 	}
-	revs, err := h.Issuer.RevokedSince(r.Context(), req, h.addr(r), since)
+	revs, err := h.issuer.RevokedSince(r.Context(), req, h.addr(r), since)
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
@@ -151,7 +152,7 @@ func (h *Handler) Revocations(w http.ResponseWriter, r *http.Request) {
 	oauth.WriteJSON(w, http.StatusOK, struct {
 		Revocations []store.Revocation `json:"revocations"`
 		Now         int64              `json:"now"`
-	}{revs, h.Issuer.now().Unix()})
+	}{revs, h.issuer.now().Unix()})
 }
 
 func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.TokenRequest, bool) {
@@ -171,14 +172,12 @@ func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.Token
 // not secret, secrets and tokens never appear.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, req oauth.TokenRequest, err error) {
 	e := oauth.AsError(err)
-	if h.Observer != nil {
-		h.Observer.Refused(r, e)
-	}
+	h.observer.Refused(r, e)
 	level := slog.LevelInfo
 	if e.Status >= 500 {
 		level = slog.LevelError
 	}
-	h.Log.LogAttrs(r.Context(), level, "token request refused",
+	h.log.LogAttrs(r.Context(), level, "token request refused",
 		slog.String("error", e.Code), slog.Int("status", e.Status),
 		slog.String("client_id", logSafe(req.ClientID)), slog.Any("cause", e.Cause))
 	oauth.WriteError(w, e)

@@ -10,10 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// IntrospectAudience is the built-in API whose grant lets a client
-// introspect and revoke any token, not only its own.
-const IntrospectAudience = "urn:gatehouse:introspect"
-
 // Introspection is the RFC 7662 answer; inactive tokens show only Active.
 type Introspection struct {
 	Active      bool   `json:"active"`
@@ -34,7 +30,7 @@ type Introspection struct {
 
 // inspected is a token found valid, whatever its format.
 type inspected struct {
-	claims Claims
+	Introspection
 	opaque string // the store hash, for opaque tokens
 }
 
@@ -42,17 +38,21 @@ type inspected struct {
 // not expired) or a stored opaque token. ok is false for anything else.
 func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, error) {
 	if strings.Count(raw, ".") == 2 {
-		c, err := i.Verify(raw, "")
-		if err != nil || (i.Revoked != nil && i.Revoked.Revoked(c.JTI)) {
+		c, err := i.own.Verify(ctx, raw)
+		if err != nil || i.revoked.Revoked(c.JTI) {
 			return inspected{}, false, nil
 		}
-		return inspected{claims: *c}, true, nil
+		return inspected{Introspection: Introspection{
+			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: "Bearer",
+			Expiry: c.Expiry.Unix(), IssuedAt: c.IssuedAt.Unix(), Subject: c.Subject, Audience: c.Audience[0], Issuer: c.Issuer,
+			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey,
+		}}, true, nil
 	}
-	if len(raw) != OpaqueLength || i.Tokens == nil {
+	if len(raw) != OpaqueLength {
 		return inspected{}, false, nil
 	}
 	hash := HashOpaque(raw)
-	t, err := i.Tokens.GetOpaqueToken(ctx, hash)
+	t, err := i.tokens.GetOpaqueToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return inspected{}, false, nil
 	}
@@ -62,18 +62,17 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 	if !i.now().Before(t.ExpiresAt) {
 		return inspected{}, false, nil
 	}
-	c := Claims{
-		Issuer: i.IssuerURL, Subject: t.ClientID + "@clients", Audience: t.Audience,
-		IssuedAt: t.IssuedAt.Unix(), Expiry: t.ExpiresAt.Unix(), JTI: t.JTI,
-		ClientID: t.ClientID, AZP: t.ClientID, Scope: strings.Join(t.Scopes, " "), GrantType: "client-credentials",
-		Tenant: t.Tenant, Environment: t.Environment, Service: t.Service,
+	in := Introspection{
+		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, TokenType: "Bearer",
+		Expiry: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), Subject: t.ClientID + "@clients", Audience: t.Audience,
+		Issuer: i.cfg.IssuerURL, JTI: t.JTI, Tenant: t.Tenant, Environment: t.Environment, Service: t.Service,
 	}
 	if t.Service != "" && t.Environment != "" {
-		if env, ok := i.Catalog.Environment(t.Tenant, t.Environment); ok {
-			c.APIKey = env.APIKey
+		if env, ok := i.catalog.Environment(t.Tenant, t.Environment); ok {
+			in.APIKey = env.APIKey
 		}
 	}
-	return inspected{claims: c, opaque: hash}, true, nil
+	return inspected{Introspection: in, opaque: hash}, true, nil
 }
 
 // mayInspect reports whether caller may see or revoke a token of owner.
@@ -81,7 +80,7 @@ func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 	if caller.ID == owner {
 		return true
 	}
-	_, ok := caller.Grants[IntrospectAudience]
+	_, ok := caller.Grants[store.IntrospectAudience]
 	return ok
 }
 
@@ -96,15 +95,10 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr st
 		return Introspection{}, oauth.ErrInvalidRequest("token is required.")
 	}
 	t, ok, err := i.inspect(ctx, req.Token)
-	if err != nil || !ok || !i.mayInspect(caller, t.claims.ClientID) {
+	if err != nil || !ok || !i.mayInspect(caller, t.ClientID) {
 		return Introspection{}, err
 	}
-	c := t.claims
-	return Introspection{
-		Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
-		Expiry: c.Expiry, IssuedAt: c.IssuedAt, Subject: c.Subject, Audience: c.Audience, Issuer: c.Issuer,
-		JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey,
-	}, nil
+	return t.Introspection, nil
 }
 
 // Revoke answers RFC 7009: an opaque token is deleted; a JWT's jti is
@@ -122,21 +116,18 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string
 	if err != nil || !ok {
 		return err
 	}
-	if !i.mayInspect(caller, t.claims.ClientID) {
+	if !i.mayInspect(caller, t.ClientID) {
 		return oauth.ErrUnauthorizedClient("The token was not issued to this client.")
 	}
 	if t.opaque != "" {
-		if err := i.Tokens.DeleteOpaqueToken(ctx, t.opaque); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := i.tokens.DeleteOpaqueToken(ctx, t.opaque); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return oauth.ErrTemporarilyUnavailable(err)
 		}
 		// Also list its jti, so a gateway holding a cached introspection
 		// answer drops it at its next revocation poll.
 	}
-	if i.Revoked == nil {
-		return oauth.ErrServerError(errors.New("no revocation store"))
-	}
-	err = i.Revoked.Add(ctx, store.Revocation{
-		JTI: t.claims.JTI, ClientID: t.claims.ClientID, RevokedAt: i.now(), ExpiresAt: time.Unix(t.claims.Expiry, 0),
+	err = i.revoked.Add(ctx, store.Revocation{
+		JTI: t.JTI, ClientID: t.ClientID, RevokedAt: i.now(), ExpiresAt: time.Unix(t.Expiry, 0),
 	})
 	if err != nil {
 		return oauth.ErrTemporarilyUnavailable(err)
@@ -151,10 +142,10 @@ func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr 
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := caller.Grants[IntrospectAudience]; !ok {
-		return nil, oauth.ErrUnauthorizedClient("Listing revocations needs a grant on %s.", IntrospectAudience)
+	if _, ok := caller.Grants[store.IntrospectAudience]; !ok {
+		return nil, oauth.ErrUnauthorizedClient("Listing revocations needs a grant on %s.", store.IntrospectAudience)
 	}
-	revs, err := i.Tokens.ListRevocations(ctx, since)
+	revs, err := i.tokens.ListRevocations(ctx, since)
 	if err != nil {
 		return nil, oauth.ErrTemporarilyUnavailable(err)
 	}

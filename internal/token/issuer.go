@@ -2,9 +2,6 @@ package token
 
 import (
 	"context"
-	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -13,31 +10,59 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/verify"
 )
 
-// Issuer mints access tokens for authenticated clients.
-type Issuer struct {
-	// IssuerURL goes verbatim into iss.
+// Config is the token endpoint's own configuration.
+type Config struct {
+	// IssuerURL goes verbatim into iss. Required.
 	IssuerURL string
-	// DefaultAudience is used when a request names none; "" makes audience required.
+	// DefaultAudience is used when a request names none; "" makes
+	// audience required.
 	DefaultAudience string
-	Keys            *keys.Set
-	Catalog         *catalog.Catalog
-	Secrets         *secret.Checker
-	// Tokens stores opaque tokens and revocations.
-	Tokens store.TokenStore
-	// Revoked is the node's copy of revoked JWT ids.
-	Revoked *Revocations
-	// Throttle slows repeated failed authentication, by client id and by
-	// address (nil: off).
-	ThrottleClient, ThrottleAddr *limits.Throttle
-	// Limits applies rate limits and quotas (nil: off).
-	Limits *limits.Limiter
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-
-	reuse reuseCache
 }
+
+// Issuer mints access tokens for authenticated clients. It reads clients
+// and APIs from the catalog only, never the store, on the hot path.
+type Issuer struct {
+	cfg      Config
+	keys     *keys.Set
+	catalog  *catalog.Catalog
+	tokens   store.TokenStore
+	secrets  *secret.Checker
+	revoked  *Revocations
+	throttle *limits.AuthThrottle
+	limits   *limits.Limiter
+	own      *verify.Verifier // gatehouse's own JWTs, any audience
+	now      func() time.Time
+
+	grants  map[string]grantType
+	methods []authMethod
+	reuse   reuseCache
+}
+
+// NewIssuer returns the token endpoint's rules over its dependencies:
+// the node's signing keys and catalog, the store of opaque tokens and
+// revocations, the failed-authentication throttle, the rate limiter, and
+// the clock (nil: time.Now).
+func NewIssuer(cfg Config, ks *keys.Set, cat *catalog.Catalog, tokens store.TokenStore,
+	throttle *limits.AuthThrottle, limiter *limits.Limiter, now func() time.Time) (*Issuer, error) {
+	if now == nil {
+		now = time.Now
+	}
+	own, err := verify.New(context.Background(), verify.Config{Issuer: cfg.IssuerURL, SkipAudienceCheck: true, Keys: ks, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	return &Issuer{
+		cfg: cfg, keys: ks, catalog: cat, tokens: tokens, secrets: secret.NewChecker(),
+		revoked: NewRevocations(tokens), throttle: throttle, limits: limiter, own: own, now: now,
+		grants: grantTypes, methods: authMethods,
+	}, nil
+}
+
+// Revocations is the node's copy of revoked JWT ids.
+func (i *Issuer) Revocations() *Revocations { return i.revoked }
 
 // Outcome is what a successful token request produced.
 type Outcome struct {
@@ -64,6 +89,8 @@ type Grant struct {
 	Audience string // the resolved audience (a template filled with the tenant)
 	Scopes   []string
 	TTL      time.Duration
+	// Type is the grant's gty claim, e.g. "client-credentials".
+	Type string
 	// Service and APIKey bind a per-service token to one service and one
 	// environment (the environment's public api_key).
 	Service string
@@ -76,31 +103,34 @@ type Grant struct {
 	Reused    bool
 }
 
-func (i *Issuer) now() time.Time {
-	if i.Now != nil {
-		return i.Now()
-	}
-	return time.Now()
-}
-
-// Token runs a parsed request through every step and returns the answer.
-// service is "" at /oauth/token, or the path name of the per-service
-// endpoint the request came to; addr is the caller's address.
+// Token runs a parsed request through the steps every grant shares: find
+// the grant type, authenticate the caller where the grant needs one
+// (throttled), let the grant name the client the token is for, apply the
+// audience and scope policy, count it against limits, mint. service is ""
+// at /oauth/token, or the path name of the per-service endpoint the
+// request came to; addr is the caller's address.
 func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, addr string) (Outcome, error) {
 	if req.GrantType == "" {
 		return Outcome{}, oauth.ErrInvalidRequest("grant_type is required.")
 	}
-	if req.GrantType != "client_credentials" {
+	gt, ok := i.grants[req.GrantType]
+	if !ok {
 		return Outcome{}, oauth.ErrUnsupportedGrantType(req.GrantType)
 	}
 	var api *store.API
 	if service != "" {
-		var ok bool
-		if api, ok = i.Catalog.Service(service); !ok {
+		if api, ok = i.catalog.Service(service); !ok {
 			return Outcome{}, oauth.ErrNotFound("No service named %q.", truncate(service))
 		}
 	}
-	client, err := i.authenticateThrottled(ctx, req, addr)
+	var caller *store.Client
+	if gt.authenticate {
+		var err error
+		if caller, err = i.authenticateThrottled(ctx, req, addr); err != nil {
+			return Outcome{}, err
+		}
+	}
+	client, err := gt.resolve(ctx, i, req, caller)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -113,151 +143,18 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	if err != nil {
 		return Outcome{}, err
 	}
+	g.Type = gt.claim
 	out := Outcome{Grant: g}
-	if i.Limits != nil {
-		var ok bool
-		out.Budget, out.Limited, ok = i.Limits.Admit(client, i.Catalog.TenantLimits(client.Tenant))
-		if !ok {
-			e := oauth.ErrTooManyRequests(out.Budget.Describe(), out.Budget.Reset)
-			e.Header = out.Budget.Headers()
-			e.Cause = limits.ExceededError{Limit: out.Budget.Exceeded}
-			return out, e
-		}
+	var admitted bool
+	out.Budget, out.Limited, admitted = i.limits.Admit(client, i.catalog.TenantLimits(client.Tenant))
+	if !admitted {
+		e := oauth.ErrTooManyRequests(out.Budget.Describe(), out.Budget.Reset)
+		e.Header = out.Budget.Headers()
+		e.Cause = limits.ExceededError{Limit: out.Budget.Exceeded}
+		return out, e
 	}
 	out.Response, err = i.Mint(ctx, g)
 	return out, err
-}
-
-// authenticateThrottled refuses callers that keep failing before their
-// secret is even hashed, and counts their failures.
-func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, error) {
-	// No client id is longer than 128 characters, so a longer one is
-	// counted under its first 128: callers cannot grow the throttle's
-	// memory with long made-up ids.
-	id := req.ClientID[:min(len(req.ClientID), 128)]
-	if i.ThrottleClient != nil {
-		wait := max(i.ThrottleClient.Blocked(id), i.ThrottleAddr.Blocked(addr))
-		if wait > 0 {
-			return nil, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
-		}
-	}
-	client, err := i.Authenticate(ctx, req)
-	if err != nil && i.ThrottleClient != nil {
-		if id != "" {
-			i.ThrottleClient.Failed(id)
-		}
-		i.ThrottleAddr.Failed(addr)
-	}
-	return client, err
-}
-
-// authorizeService applies the per-service endpoint's policy: the token is
-// for that service's API and bound to the client's environment.
-func (i *Issuer) authorizeService(client *store.Client, api *store.API, req oauth.TokenRequest) (*Grant, error) {
-	if a := req.Audience + req.Resource; a != "" && req.Audience != api.Audience && req.Resource != api.Audience {
-		return nil, oauth.ErrInvalidTarget("This endpoint issues tokens for %q only.", api.Audience)
-	}
-	if client.Environment == "" {
-		return nil, oauth.ErrAccessDeniedf("Client is not authorized to access %q: only a client of an environment gets tokens for a service.", api.Service)
-	}
-	env, ok := i.Catalog.Environment(client.Tenant, client.Environment)
-	if !ok {
-		return nil, oauth.ErrInvalidClient(req.Basic)
-	}
-	g, err := i.grant(client, api, api.Audience, req)
-	if err != nil {
-		return nil, err
-	}
-	g.Service, g.APIKey = api.Service, env.APIKey
-	return g, nil
-}
-
-// Authenticate checks the client's credentials. Unknown, disabled and
-// deleted clients and wrong or expired secrets all give the same
-// invalid_client, after the same work.
-func (i *Issuer) Authenticate(ctx context.Context, req oauth.TokenRequest) (*store.Client, error) {
-	if req.ClientID == "" {
-		return nil, oauth.ErrInvalidClient(req.Basic)
-	}
-	client, known := i.Catalog.Client(req.ClientID)
-	var secrets []store.Secret
-	if known {
-		secrets = client.Secrets
-		if secrets == nil {
-			secrets = []store.Secret{}
-		}
-	}
-	if !i.Secrets.Check(ctx, secrets, req.ClientSecret, i.now()) || client.Disabled {
-		return nil, oauth.ErrInvalidClient(req.Basic)
-	}
-	return client, nil
-}
-
-// Authorize applies the audience and scope policy to an authenticated client.
-func (i *Issuer) Authorize(client *store.Client, req oauth.TokenRequest) (*Grant, error) {
-	audience, err := i.audience(req)
-	if err != nil {
-		return nil, err
-	}
-	api, ok := i.Catalog.Resolve(audience, client.Tenant)
-	if !ok {
-		return nil, oauth.ErrAccessDenied(audience)
-	}
-	return i.grant(client, api, audience, req)
-}
-
-// grant checks the client's grant on api and picks scopes and lifetime.
-func (i *Issuer) grant(client *store.Client, api *store.API, audience string, req oauth.TokenRequest) (*Grant, error) {
-	granted, ok := client.Grants[api.Audience]
-	if !ok {
-		return nil, oauth.ErrAccessDenied(audience)
-	}
-	// A grant may outlive a scope the API has since dropped.
-	allowed := make([]string, 0, len(granted))
-	for _, s := range granted {
-		if api.HasScope(s) {
-			allowed = append(allowed, s)
-		}
-	}
-	scopes := allowed
-	if req.ScopeGiven && strings.TrimSpace(req.Scope) != "" {
-		scopes = nil
-		for _, s := range strings.Fields(req.Scope) {
-			if !slices.Contains(allowed, s) {
-				return nil, oauth.ErrInvalidScope("Scope %q is not granted to this client for %q.", truncate(s), audience)
-			}
-			if !slices.Contains(scopes, s) {
-				scopes = append(scopes, s)
-			}
-		}
-	}
-	ttl := api.TokenTTL
-	if client.TokenTTL > 0 && client.TokenTTL < ttl {
-		ttl = client.TokenTTL
-	}
-	return &Grant{Client: client, API: api, Audience: audience, Scopes: scopes, TTL: ttl}, nil
-}
-
-// audience picks the requested audience: audience, or RFC 8707 resource,
-// or the configured default.
-func (i *Issuer) audience(req oauth.TokenRequest) (string, error) {
-	if req.Resource != "" {
-		u, err := url.Parse(req.Resource)
-		if err != nil || !u.IsAbs() || u.Fragment != "" {
-			return "", oauth.ErrInvalidTarget("resource must be an absolute URI without a fragment (RFC 8707).")
-		}
-		if req.Audience != "" && req.Audience != req.Resource {
-			return "", oauth.ErrInvalidRequest("audience and resource name different APIs; send one.")
-		}
-		return req.Resource, nil
-	}
-	if req.Audience != "" {
-		return req.Audience, nil
-	}
-	if i.DefaultAudience != "" {
-		return i.DefaultAudience, nil
-	}
-	return "", oauth.ErrInvalidRequest("audience is required.")
 }
 
 func truncate(s string) string {

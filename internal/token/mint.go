@@ -43,7 +43,7 @@ const OpaqueLength = 32
 // issued.
 func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	now := i.now()
-	if resp, ok := i.reuse.get(g, now); ok && (i.Revoked == nil || !i.Revoked.Revoked(g.JTI)) {
+	if resp, ok := i.reuse.get(g, now); ok && (!i.revoked.Revoked(g.JTI)) {
 		return resp, nil
 	}
 	g.IssuedAt = now.Truncate(time.Second)
@@ -67,12 +67,12 @@ func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 }
 
 func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
-	key := i.Keys.Current(g.API.SigningAlg)
+	key := i.keys.Current(g.API.SigningAlg)
 	if key == nil {
 		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
 	}
 	payload, err := json.Marshal(Claims{
-		Issuer:      i.IssuerURL,
+		Issuer:      i.cfg.IssuerURL,
 		Subject:     g.Client.ID + "@clients",
 		Audience:    g.Audience,
 		IssuedAt:    g.IssuedAt.Unix(),
@@ -81,7 +81,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		ClientID:    g.Client.ID,
 		AZP:         g.Client.ID,
 		Scope:       scope,
-		GrantType:   "client-credentials",
+		GrantType:   g.Type,
 		Tenant:      g.Client.Tenant,
 		Environment: g.Client.Environment,
 		Service:     g.Service,
@@ -99,11 +99,8 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 
 // mintOpaque makes a random handle and stores its hash with what it grants.
 func (i *Issuer) mintOpaque(ctx context.Context, g *Grant) (string, error) {
-	if i.Tokens == nil {
-		return "", oauth.ErrServerError(fmt.Errorf("opaque tokens need a token store"))
-	}
 	tok := secret.RandomAlnum(OpaqueLength)
-	err := i.Tokens.CreateOpaqueToken(ctx, store.OpaqueToken{
+	err := i.tokens.CreateOpaqueToken(ctx, store.OpaqueToken{
 		Hash: HashOpaque(tok), ClientID: g.Client.ID, Audience: g.Audience, Scopes: g.Scopes,
 		Tenant: g.Client.Tenant, Environment: g.Client.Environment, Service: g.Service,
 		JTI: g.JTI, IssuedAt: g.IssuedAt, ExpiresAt: g.ExpiresAt,

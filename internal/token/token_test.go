@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/verify"
 )
 
 func TestServiceFromPath(t *testing.T) {
@@ -54,14 +56,24 @@ func testIssuer(t *testing.T, now time.Time) *Issuer {
 	if err := set.Load(stored, kek); err != nil {
 		t.Fatal(err)
 	}
-	return &Issuer{IssuerURL: "https://auth.test", Keys: set, Now: func() time.Time { return now }}
+	return newIssuer(t, set, func() time.Time { return now })
+}
+
+// newIssuer returns an Issuer over set with empty stores and no limits.
+func newIssuer(t *testing.T, set *keys.Set, now func() time.Time) *Issuer {
+	t.Helper()
+	i, err := NewIssuer(Config{IssuerURL: "https://auth.test"}, set, nil, nil, limits.NewAuthThrottle(now), limits.NewLimiter(now), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
 }
 
 func grantFor(alg string, reuse time.Duration) *Grant {
 	return &Grant{
 		Client:   &store.Client{ID: "c1", Tenant: "acme"},
 		API:      &store.API{Audience: "https://api.test", TokenFormat: store.FormatJWT, SigningAlg: alg, TokenTTL: time.Hour, ReuseWindow: reuse},
-		Audience: "https://api.test", Scopes: []string{"read"}, TTL: time.Hour,
+		Audience: "https://api.test", Scopes: []string{"read"}, TTL: time.Hour, Type: "client-credentials",
 	}
 }
 
@@ -77,8 +89,8 @@ func TestMintAndVerify(t *testing.T) {
 			if resp.ExpiresIn != 3600 || resp.Scope != "read" || resp.TokenType != "Bearer" {
 				t.Errorf("got %+v", resp)
 			}
-			c, err := i.Verify(resp.AccessToken, "https://api.test")
-			if err != nil || c.ClientID != "c1" || c.Expiry-c.IssuedAt != 3600 || c.Tenant != "acme" {
+			c, err := verifierFor(t, i, "https://api.test", now).Verify(t.Context(), resp.AccessToken)
+			if err != nil || c.ClientID != "c1" || c.Expiry.Sub(c.IssuedAt) != time.Hour || c.Tenant != "acme" || c.Raw["gty"] != "client-credentials" {
 				t.Fatalf("Verify: got %+v, %v", c, err)
 			}
 			parts := strings.Split(resp.AccessToken, ".")
@@ -100,13 +112,22 @@ func TestMintAndVerify(t *testing.T) {
 				"not a JWT":            {"abc", "https://api.test", now},
 			}
 			for name, c := range cases {
-				v := &Issuer{IssuerURL: i.IssuerURL, Keys: i.Keys, Now: func() time.Time { return c.now }}
-				if _, err := v.Verify(c.tok, c.aud); !errors.Is(err, ErrInvalidToken) {
+				if _, err := verifierFor(t, i, c.aud, c.now).Verify(t.Context(), c.tok); !errors.Is(err, verify.ErrInvalidToken) {
 					t.Errorf("%s: got %v, want ErrInvalidToken", name, err)
 				}
 			}
 		})
 	}
+}
+
+// verifierFor checks i's tokens for audience as product APIs do, at now.
+func verifierFor(t *testing.T, i *Issuer, audience string, now time.Time) *verify.Verifier {
+	t.Helper()
+	v, err := verify.New(t.Context(), verify.Config{Issuer: i.cfg.IssuerURL, Audience: audience, Keys: i.keys, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func flipLast(s string) string {
@@ -123,7 +144,7 @@ func TestReuseCache(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	clock := now
 	i := testIssuer(t, now)
-	i.Now = func() time.Time { return clock }
+	i.now = func() time.Time { return clock }
 	g := grantFor("EdDSA", time.Minute)
 	first, _ := i.Mint(context.Background(), g)
 	clock = now.Add(20 * time.Second)

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/token"
 )
 
 // Metadata is the RFC 8414 document.
@@ -34,9 +35,9 @@ func NewMetadata(issuer string) Metadata {
 		Issuer:                            issuer,
 		TokenEndpoint:                     base + "/oauth/token",
 		JWKSURI:                           base + "/.well-known/jwks.json",
-		GrantTypesSupported:               []string{"client_credentials"},
+		GrantTypesSupported:               token.GrantTypes(),
 		ResponseTypesSupported:            []string{},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		TokenEndpointAuthMethodsSupported: token.AuthMethods(),
 		SigningAlgValuesSupported:         store.SigningAlgs,
 		IntrospectionEndpoint:             base + "/oauth/introspect",
 		RevocationEndpoint:                base + "/oauth/revoke",
