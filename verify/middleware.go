@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/bearer"
 )
 
 // contextKey is the key under which the middleware stores a requestAuth.
@@ -37,18 +39,18 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 // {"error","error_description"}.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, problem := bearerToken(r)
-		switch problem {
-		case missingToken:
+		token, err := bearer.FromHeader(r.Header, bearer.SchemeBearer)
+		switch {
+		case errors.Is(err, bearer.ErrNoToken):
 			writeChallenge(w, http.StatusUnauthorized, challenge{realm: v.realm,
 				description: "a bearer access token is required"})
 			return
-		case malformedHeader:
+		case err != nil:
 			writeChallenge(w, http.StatusBadRequest, challenge{realm: v.realm, code: "invalid_request",
 				description: "malformed Authorization header"})
 			return
 		}
-		claims, err := v.Verify(r.Context(), token)
+		claims, err := v.Verify(r.Context(), token.Value)
 		if err != nil {
 			writeChallenge(w, http.StatusUnauthorized, challenge{realm: v.realm, code: "invalid_token",
 				description: description(err)})
@@ -57,37 +59,6 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), contextKey{}, requestAuth{claims: claims, realm: v.realm})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-type headerProblem int
-
-const (
-	noProblem headerProblem = iota
-	missingToken
-	malformedHeader
-)
-
-// bearerToken reads "Authorization: Bearer <token>", the scheme in any
-// case. No header, or another scheme, counts as no token (RFC 6750 §3.1);
-// several headers or an empty token are malformed.
-func bearerToken(r *http.Request) (string, headerProblem) {
-	values := r.Header.Values("Authorization")
-	switch len(values) {
-	case 0:
-		return "", missingToken
-	case 1:
-	default:
-		return "", malformedHeader
-	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", missingToken
-	}
-	token = strings.TrimSpace(token)
-	if token == "" || strings.ContainsAny(token, " \t") {
-		return "", malformedHeader
-	}
-	return token, noProblem
 }
 
 // RequireScope returns middleware that lets a request through only when its
@@ -132,7 +103,7 @@ func require(allow func(*Claims) (bool, string), scope string) func(http.Handler
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a, _ := r.Context().Value(contextKey{}).(requestAuth)
 			if a.claims == nil {
-				writeJSON(w, http.StatusInternalServerError, "server_error",
+				bearer.WriteError(w, http.StatusInternalServerError, "server_error",
 					"verify: Require* used without Verifier.Middleware")
 				return
 			}
@@ -146,55 +117,19 @@ func require(allow func(*Claims) (bool, string), scope string) func(http.Handler
 	}
 }
 
-// challenge is one WWW-Authenticate: Bearer challenge (RFC 6750 §3).
+// challenge is the middleware's refusal, written as an RFC 6750 §3 Bearer
+// challenge by package bearer.
 type challenge struct {
 	realm, code, description, scope string
 }
 
-func (c challenge) String() string {
-	var params []string
-	add := func(name, value string) {
-		if value != "" {
-			params = append(params, name+`="`+quotable(value)+`"`)
-		}
-	}
-	add("realm", c.realm)
-	add("error", c.code)
-	if c.code != "" {
-		add("error_description", c.description)
-	}
-	add("scope", c.scope)
-	if len(params) == 0 {
-		return "Bearer"
-	}
-	return "Bearer " + strings.Join(params, ", ")
+func (c challenge) header() bearer.Challenge {
+	return bearer.Challenge{Scheme: bearer.SchemeBearer, Realm: c.realm, Code: c.code,
+		Description: c.description, Scope: c.scope}
 }
 
-// quotable drops the characters RFC 6750 §3 does not allow inside the
-// quoted values (", \ and anything outside printable ASCII).
-func quotable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return -1
-		}
-		return r
-	}, s)
-}
+func (c challenge) String() string { return c.header().String() }
 
 func writeChallenge(w http.ResponseWriter, status int, c challenge) {
-	w.Header().Set("WWW-Authenticate", c.String())
-	writeJSON(w, status, c.code, c.description)
-}
-
-// writeJSON writes the error body. A missing token has no error code
-// (RFC 6750 §3.1), so its body carries only the description.
-func writeJSON(w http.ResponseWriter, status int, code, description string) {
-	body := struct {
-		Error       string `json:"error,omitempty"`
-		Description string `json:"error_description"`
-	}{code, description}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	bearer.WriteChallenge(w, status, c.header())
 }

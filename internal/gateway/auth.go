@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/bearer"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -66,23 +67,14 @@ func isOpaque(token string) bool {
 // scheme in any case. No header or another scheme is no token; several
 // headers or an empty token are a malformed request.
 func bearerToken(r *http.Request) (token string, present bool, malformed bool) {
-	values := r.Header.Values("Authorization")
-	switch len(values) {
-	case 0:
+	t, err := bearer.FromHeader(r.Header, bearer.SchemeBearer)
+	switch {
+	case errors.Is(err, bearer.ErrNoToken):
 		return "", false, false
-	case 1:
-	default:
+	case err != nil:
 		return "", true, true
 	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false, false
-	}
-	token = strings.TrimSpace(token)
-	if token == "" || strings.ContainsAny(token, " \t") {
-		return "", true, true
-	}
-	return token, true, false
+	return t.Value, true, false
 }
 
 // authenticate checks token for route rt: a JWT offline with the route's

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"testing"
@@ -116,6 +117,35 @@ func TestCacheLifetime(t *testing.T) {
 			}
 			if lived != tt.want {
 				t.Errorf("cached for %v, want %v", lived, tt.want)
+			}
+		})
+	}
+}
+
+// TestBearerToken pins how the gateway reads package bearer's answer:
+// another scheme is no token, as no header is.
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		name               string
+		authorization      []string
+		token              string
+		present, malformed bool
+	}{
+		{"token", []string{"bearer abc"}, "abc", true, false},
+		{"no header", nil, "", false, false},
+		{"another scheme", []string{"Basic YTpi"}, "", false, false},
+		{"empty token", []string{"Bearer "}, "", true, true},
+		{"two headers", []string{"Bearer a", "Bearer b"}, "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/orders/1", nil)
+			for _, a := range tt.authorization {
+				r.Header.Add("Authorization", a)
+			}
+			token, present, malformed := bearerToken(r)
+			if token != tt.token || present != tt.present || malformed != tt.malformed {
+				t.Errorf("got %q %v %v, want %q %v %v", token, present, malformed, tt.token, tt.present, tt.malformed)
 			}
 		})
 	}
