@@ -19,6 +19,11 @@
 // valid here until it expires. Use the gateway or RFC 7662 introspection
 // where revocation must take effect at once.
 //
-// This package is imported by code outside gatehouse: it must depend on
-// nothing under internal/.
+// gatehouse checks its own tokens (admin API, introspection) with this
+// package too, handing it the keys it holds through [Config.Keys], so that
+// a fix to token checking lands once.
+//
+// This package is imported by code outside gatehouse: of gatehouse's
+// packages it may import only internal/bearer (the RFC 6750 header and
+// challenge rules, standard library only), never the server's.
 package verify

@@ -91,10 +91,9 @@ func (g *Gateway) authenticate(ctx context.Context, rt *route, token string) (*p
 		if g.revoked.revoked(c.JTI) {
 			return nil, invalidToken("token revoked"), nil
 		}
-		apiKey, _ := c.Raw["api_key"].(string)
 		return &principal{
 			ClientID: c.ClientID, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service,
-			APIKey: apiKey, JTI: c.JTI, Audience: c.Audience, Scopes: c.Scopes,
+			APIKey: c.APIKey, JTI: c.JTI, Audience: c.Audience, Scopes: c.Scopes,
 		}, nil, nil
 	}
 	return nil, invalidToken("malformed token"), nil
