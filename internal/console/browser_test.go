@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/servertest"
@@ -29,7 +30,7 @@ var screenshots = filepath.Join("testdata", "screenshots")
 type gatehouse struct {
 	url   string
 	creds admin.CredentialsFile
-	logs  *servertest.SyncBuffer
+	logs  *logging.Buffer
 }
 
 // startGatehouse runs a node, console included.

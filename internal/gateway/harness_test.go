@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
 	"github.com/gatehouse/gatehouse/internal/gateway"
+	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/servertest"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -223,7 +224,7 @@ func (c *countingTransport) count(path string) int {
 type runningGateway struct {
 	url     string
 	counter *countingTransport
-	logs    *servertest.SyncBuffer
+	logs    *logging.Buffer
 }
 
 // gatewayConfig routes the world's APIs to upstream; edit may change it.
@@ -247,7 +248,7 @@ func (w *world) gatewayConfig(upstream string) gateway.Config {
 // it shut down cleanly and that its log holds no secret or token.
 func (w *world) startGateway(t *testing.T, cfg gateway.Config, tokens *[]string) *runningGateway {
 	t.Helper()
-	rg := &runningGateway{counter: &countingTransport{}, logs: &servertest.SyncBuffer{}}
+	rg := &runningGateway{counter: &countingTransport{}, logs: &logging.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(rg.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	g, err := gateway.New(ctx, cfg, log, gateway.Options{GatehouseTransport: rg.counter})

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -18,31 +17,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/logging"
 )
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a gatehouse on a real listener with a temporary data dir.
 type harness struct {
 	t       *testing.T
 	srv     *Server
 	ts      *httptest.Server
 	cfg     config.Config
-	logs    *syncBuffer
+	logs    *logging.Buffer
 	admin   *adminclient.Client
 	secrets []string // every secret and token seen, checked against the logs
 }
@@ -72,7 +53,7 @@ func startOpts(t *testing.T, cfg config.Config, edit func(*config.Config), opts 
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logging.Buffer{}
 	log, err := logging.New(logs, "debug", "json")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
+	"github.com/gatehouse/gatehouse/internal/logging"
 )
 
 // This file runs real gatehouse processes for the multi-node tests: the
@@ -96,7 +97,7 @@ type proc struct {
 	url    string
 	dir    string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *logging.Buffer
 	exited chan struct{}
 	http   *http.Client
 }
@@ -106,7 +107,7 @@ type proc struct {
 func startProc(t *testing.T, bin, name string, env []string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &proc{t: t, name: name, url: "http://" + addr, dir: filepath.Join(t.TempDir(), name), logs: &syncBuffer{},
+	p := &proc{t: t, name: name, url: "http://" + addr, dir: filepath.Join(t.TempDir(), name), logs: &logging.Buffer{},
 		exited: make(chan struct{}), http: &http.Client{Timeout: 5 * time.Second}}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", p.dir}, args...)...)
 	p.cmd.Env = env

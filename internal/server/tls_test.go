@@ -97,7 +97,7 @@ func TestServeTLS(t *testing.T) {
 }
 
 func TestInsecureIssuerWarning(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logging.Buffer{}
 	log, _ := logging.New(logs, "info", "json")
 	cfg := config.Default()
 	cfg.DataDir, cfg.Addr = t.TempDir(), "0.0.0.0:0"

@@ -7,7 +7,6 @@
 package servertest
 
 import (
-	"bytes"
 	"context"
 	"net/http/httptest"
 	"sync"
@@ -28,7 +27,7 @@ type Gatehouse struct {
 	// Creds are the bootstrap admin client's credentials.
 	Creds admin.CredentialsFile
 	// Logs holds everything the node logged (debug level, JSON).
-	Logs *SyncBuffer
+	Logs *logging.Buffer
 
 	t    testing.TB
 	stop func()
@@ -50,7 +49,7 @@ func Start(t testing.TB, edit func(*config.Config), opts server.Options) *Gateho
 		ts.Close()
 		t.Fatal(err)
 	}
-	logs := &SyncBuffer{}
+	logs := &logging.Buffer{}
 	log, err := logging.New(logs, "debug", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -87,22 +86,4 @@ func (g *Gatehouse) Do(method, path string, in, out any) {
 	if err := g.Admin().Do(context.Background(), method, path, in, out); err != nil {
 		g.t.Fatalf("%s %s: %v", method, path, err)
 	}
-}
-
-// SyncBuffer collects log output from concurrent handlers.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
