@@ -1,0 +1,142 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// table is an in-memory Shared that counts its calls and can be taken down.
+type table struct {
+	mu    sync.Mutex
+	ids   map[string]time.Time
+	calls atomic.Int32
+	down  atomic.Bool
+	block chan struct{} // when set, a claim waits for it
+}
+
+func (t *table) ClaimIDs(ctx context.Context, ids []ID) ([]bool, error) {
+	t.calls.Add(1)
+	if t.block != nil {
+		<-t.block
+	}
+	if t.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fresh := make([]bool, len(ids))
+	for i, id := range ids {
+		if _, ok := t.ids[id.Key]; !ok {
+			t.ids[id.Key] = id.ExpiresAt
+			fresh[i] = true
+		}
+	}
+	return fresh, nil
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func running(t *testing.T, c *Cache) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestUseOnce(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := New(nil, time.Second, clk.now)
+	id := ID{Key: "client-a/jti-1", ExpiresAt: clk.t.Add(time.Minute)}
+	steps := []struct {
+		name    string
+		id      ID
+		advance time.Duration
+		want    error
+	}{
+		{"first use", id, 0, nil},
+		{"replay", id, 0, ErrReplayed},
+		{"another id", ID{Key: "client-a/jti-2", ExpiresAt: clk.t.Add(time.Minute)}, 0, nil},
+		{"replay just before expiry", id, 59 * time.Second, ErrReplayed},
+		{"expired id is refused, not remembered", id, time.Minute, ErrReplayed},
+	}
+	for _, s := range steps {
+		clk.t = clk.t.Add(s.advance)
+		if err := c.Use(context.Background(), s.id); !errors.Is(err, s.want) {
+			t.Errorf("%s: got %v, want %v", s.name, err, s.want)
+		}
+	}
+}
+
+func TestUseAcrossNodes(t *testing.T) {
+	shared := &table{ids: map[string]time.Time{}}
+	a, b := New(shared, time.Second, nil), New(shared, time.Second, nil)
+	running(t, a)
+	running(t, b)
+	id := ID{Key: "k", ExpiresAt: time.Now().Add(time.Minute)}
+	if err := a.Use(context.Background(), id); err != nil {
+		t.Fatalf("first use on node a: got %v, want nil", err)
+	}
+	if err := b.Use(context.Background(), id); !errors.Is(err, ErrReplayed) {
+		t.Errorf("replay on node b: got %v, want ErrReplayed", err)
+	}
+	if a.Degraded() || b.Degraded() {
+		t.Errorf("degraded with the table up")
+	}
+}
+
+func TestUseBatchesSharedClaims(t *testing.T) {
+	shared := &table{ids: map[string]time.Time{}, block: make(chan struct{})}
+	c := New(shared, 5*time.Second, nil)
+	running(t, c)
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- c.Use(context.Background(), ID{Key: fmt.Sprint("id-", i), ExpiresAt: time.Now().Add(time.Minute)})
+		})
+	}
+	// The first claim is held until every request has queued behind it.
+	for shared.calls.Load() == 0 || len(c.pending) < n-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(shared.block)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Use: got %v, want nil", err)
+		}
+	}
+	if calls := shared.calls.Load(); calls > 3 {
+		t.Errorf("shared claims for %d concurrent ids: got %d, want at most 3 (batched)", n, calls)
+	}
+}
+
+func TestUseDuringOutage(t *testing.T) {
+	shared := &table{ids: map[string]time.Time{}}
+	shared.down.Store(true)
+	c := New(shared, time.Second, nil)
+	running(t, c)
+	id := ID{Key: "k", ExpiresAt: time.Now().Add(time.Minute)}
+	if err := c.Use(context.Background(), id); err != nil {
+		t.Errorf("first use with the table down: got %v, want nil (memory answers)", err)
+	}
+	if !c.Degraded() {
+		t.Errorf("Degraded: got false with the table down, want true")
+	}
+	if err := c.Use(context.Background(), id); !errors.Is(err, ErrReplayed) {
+		t.Errorf("replay on the same node during the outage: got %v, want ErrReplayed", err)
+	}
+	shared.down.Store(false)
+	if err := c.Use(context.Background(), ID{Key: "k2", ExpiresAt: time.Now().Add(time.Minute)}); err != nil || c.Degraded() {
+		t.Errorf("after the outage: got %v, degraded %v; want nil, false", err, c.Degraded())
+	}
+}
