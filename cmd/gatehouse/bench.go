@@ -29,23 +29,24 @@ func newBenchCmd() *cobra.Command {
 }
 
 // benchRun runs one measurement until it ends or Ctrl-C, and prints its
-// result for a person, or as JSON with -o json.
-func benchRun[R any](cmd *cobra.Command, run func(context.Context) (R, error), print func(io.Writer, R)) error {
+// result for a person, or as JSON with -o json. It returns the result, for
+// the caller to judge whether the run went well.
+func benchRun[R any](cmd *cobra.Command, run func(context.Context) (R, error), print func(io.Writer, R)) (R, error) {
+	var res R
 	format, err := benchOutputFormat(cmd)
 	if err != nil {
-		return err
+		return res, err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	res, err := run(ctx)
-	if err != nil {
-		return err
+	if res, err = run(ctx); err != nil {
+		return res, err
 	}
 	if format == "json" {
-		return benchWriteJSON(cmd.OutOrStdout(), res)
+		return res, benchWriteJSON(cmd.OutOrStdout(), res)
 	}
 	print(cmd.OutOrStdout(), res)
-	return nil
+	return res, nil
 }
 
 func newBenchSignCmd() *cobra.Command {
@@ -55,7 +56,8 @@ func newBenchSignCmd() *cobra.Command {
 		Short: "Sign access tokens on every core with gatehouse's signing code: the token endpoint's ceiling",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return benchRun(cmd, func(ctx context.Context) (bench.SignResult, error) { return bench.Sign(ctx, opts) }, benchPrintSign)
+			_, err := benchRun(cmd, func(ctx context.Context) (bench.SignResult, error) { return bench.Sign(ctx, opts) }, benchPrintSign)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -82,26 +84,15 @@ The run fails (non-zero exit) when no request got a token, or with --verify
 when any token's signature does not verify against <url>/.well-known/jwks.json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := benchOutputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			opts, err := fl.options()
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			res, err := bench.Token(ctx, opts)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				if err := benchWriteJSON(cmd.OutOrStdout(), res); err != nil {
-					return err
+			res, err := benchRun(cmd, func(ctx context.Context) (bench.TokenResult, error) {
+				opts, err := fl.options()
+				if err != nil {
+					return bench.TokenResult{}, err
 				}
-			} else {
-				benchPrintToken(cmd.OutOrStdout(), res)
+				return bench.Token(ctx, opts)
+			}, benchPrintToken)
+			if err != nil {
+				return err
 			}
 			return res.Err()
 		},
@@ -273,7 +264,8 @@ them, and one shared Verifier checks them (signature, iss, aud, exp) with
 the key cached. Reports verifications per second and latency percentiles.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return benchRun(cmd, func(ctx context.Context) (bench.VerifyResult, error) { return bench.Verify(ctx, opts) }, benchPrintVerify)
+			_, err := benchRun(cmd, func(ctx context.Context) (bench.VerifyResult, error) { return bench.Verify(ctx, opts) }, benchPrintVerify)
+			return err
 		},
 	}
 	f := cmd.Flags()

@@ -163,3 +163,24 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 func ms(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
 }
+
+// marshalWith marshals plain, a result converted to a copy of its type
+// without MarshalJSON (which would call itself), and adds key: value as
+// its last member. Results keep a time.Duration out of JSON (`json:"-"`)
+// and write it this way, as a number in the unit its key names
+// (elapsed_s, max_lag_ms).
+func marshalWith(plain any, key string, value float64) ([]byte, error) {
+	obj, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	member, err := json.Marshal(map[string]float64{key: value}) // {"key":value}
+	if err != nil {
+		return nil, err
+	}
+	obj = obj[:len(obj)-1] // open the object again
+	if len(obj) > 1 {
+		obj = append(obj, ',')
+	}
+	return append(obj, member[1:]...), nil
+}

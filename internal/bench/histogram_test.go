@@ -145,3 +145,38 @@ func TestSummaryJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestResultJSON pins the results' JSON to the letter: the order of the
+// keys and the hidden durations written last, in the unit their key names.
+func TestResultJSON(t *testing.T) {
+	lat := `"latency":{"count":0,"min_ms":0,"mean_ms":0,"p50_ms":0,"p90_ms":0,"p99_ms":0,"p99_9_ms":0,"max_ms":0}`
+	run := CPURun{Alg: "ES256", Workers: 4, CPUs: 8, GoVersion: "go1.x", Elapsed: 1500 * time.Millisecond}
+	for _, tt := range []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"SignResult", SignResult{CPURun: run, Signatures: 10, PerSecond: 6.5, TokenBytes: 400},
+			`{"alg":"ES256","workers":4,"cpus":8,"go_version":"go1.x","signatures":10,"signatures_per_second":6.5,"token_bytes":400,` + lat + `,"elapsed_s":1.5}`},
+		{"VerifyResult", VerifyResult{CPURun: run, Verifications: 10, PerSecond: 6.5, TokenBytes: 400, JWKSFetches: 1},
+			`{"alg":"ES256","workers":4,"cpus":8,"go_version":"go1.x","verifications":10,"verifications_per_second":6.5,"token_bytes":400,` + lat + `,"jwks_fetches":1,"elapsed_s":1.5}`},
+		{"OpenLoop", OpenLoop{Rate: 100, Scheduled: 10, Sent: 9, Behind: 1, Unsent: 1, MaxLag: 1234567 * time.Nanosecond},
+			`{"rate":100,"scheduled":10,"sent":9,"behind":1,"unsent":1,"max_lag_ms":1.235}`},
+		{"TokenResult", TokenResult{URL: "http://x", Auth: AuthPost, Mode: "closed-loop", Concurrency: 2, Elapsed: 2 * time.Second, OK: 1, Requests: 1},
+			`{"url":"http://x","auth":"post","mode":"closed-loop","concurrency":2,"requests":1,"ok":1,"tokens_per_second":0,` + lat +
+				`,"failures":null,"transport_errors":0,"transport_error_kinds":null,"elapsed_s":2}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.v)
+			if err != nil || string(b) != tt.want {
+				t.Errorf("got %s, %v\nwant %s", b, err, tt.want)
+			}
+		})
+	}
+	t.Run("no other members", func(t *testing.T) {
+		b, err := marshalWith(struct{}{}, "elapsed_s", 0.25)
+		if want := `{"elapsed_s":0.25}`; err != nil || string(b) != want {
+			t.Errorf("got %s, %v; want %s", b, err, want)
+		}
+	})
+}

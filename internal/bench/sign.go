@@ -5,61 +5,31 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// SignOptions configures Sign. Zero fields take the defaults.
-type SignOptions struct {
-	// Alg is RS256 (the default), ES256 or EdDSA.
-	Alg string
-	// Duration is how long to sign for; default 10s.
-	Duration time.Duration
-	// Workers is the number of signing goroutines; default GOMAXPROCS,
-	// which keeps every core busy.
-	Workers int
-}
+// SignOptions configures Sign: it needs no more than any measurement of
+// the CPUs.
+type SignOptions = CPUOptions
 
 // SignResult is what Sign measured. One operation is what the token
 // endpoint does per JWT: build the claims (with a fresh jti) and sign them.
 type SignResult struct {
-	Alg        string        `json:"alg"`
-	Workers    int           `json:"workers"`
-	CPUs       int           `json:"cpus"`
-	GoVersion  string        `json:"go_version"`
-	Elapsed    time.Duration `json:"-"`
-	Signatures uint64        `json:"signatures"`
-	PerSecond  float64       `json:"signatures_per_second"`
-	TokenBytes int           `json:"token_bytes"`
-	Latency    Summary       `json:"latency"`
+	CPURun
+	Signatures uint64  `json:"signatures"`
+	PerSecond  float64 `json:"signatures_per_second"`
+	TokenBytes int     `json:"token_bytes"`
+	Latency    Summary `json:"latency"`
 }
 
 // MarshalJSON writes Elapsed in seconds.
 func (r SignResult) MarshalJSON() ([]byte, error) {
 	type plain SignResult
-	return json.Marshal(struct {
-		plain
-		Elapsed float64 `json:"elapsed_s"`
-	}{plain(r), r.Elapsed.Seconds()})
-}
-
-func (o SignOptions) withDefaults() SignOptions {
-	if o.Alg == "" {
-		o.Alg = "RS256"
-	}
-	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	return o
+	return marshalWith(plain(r), "elapsed_s", r.Elapsed.Seconds())
 }
 
 // Sign signs access tokens with a throwaway key of opts.Alg from all
@@ -71,32 +41,17 @@ func Sign(ctx context.Context, opts SignOptions) (SignResult, error) {
 	if err != nil {
 		return SignResult{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
-	defer cancel()
-
-	hists := make([]*Histogram, opts.Workers)
-	errs := make([]error, opts.Workers)
 	sizes := make([]int, opts.Workers)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range opts.Workers {
-		hists[i] = NewHistogram()
-		wg.Go(func() { sizes[i], errs[i] = signLoop(ctx.Done(), key, hists[i]) })
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	all, run, err := onEveryCPU(ctx, opts, key.Alg, func(ctx context.Context, i int, h *Histogram) (err error) {
+		sizes[i], err = signLoop(ctx.Done(), key, h)
+		return err
+	})
+	if err != nil {
 		return SignResult{}, err
 	}
-
-	all := NewHistogram()
-	for _, h := range hists {
-		all.Merge(h)
-	}
 	return SignResult{
-		Alg: key.Alg, Workers: opts.Workers, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
-		Elapsed: elapsed, Signatures: all.Count(),
-		PerSecond:  float64(all.Count()) / elapsed.Seconds(),
+		CPURun: run, Signatures: all.Count(),
+		PerSecond:  float64(all.Count()) / run.Elapsed.Seconds(),
 		TokenBytes: sizes[0], Latency: all.Summary(),
 	}, nil
 }

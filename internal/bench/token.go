@@ -79,10 +79,7 @@ const LateThreshold = time.Millisecond
 // MarshalJSON writes MaxLag in milliseconds.
 func (o OpenLoop) MarshalJSON() ([]byte, error) {
 	type plain OpenLoop
-	return json.Marshal(struct {
-		plain
-		MaxLag float64 `json:"max_lag_ms"`
-	}{plain(o), ms(o.MaxLag)})
+	return marshalWith(plain(o), "max_lag_ms", ms(o.MaxLag))
 }
 
 // Verification reports the --verify checks.
@@ -96,10 +93,7 @@ type Verification struct {
 // MarshalJSON writes Elapsed in seconds.
 func (r TokenResult) MarshalJSON() ([]byte, error) {
 	type plain TokenResult
-	return json.Marshal(struct {
-		plain
-		Elapsed float64 `json:"elapsed_s"`
-	}{plain(r), r.Elapsed.Seconds()})
+	return marshalWith(plain(r), "elapsed_s", r.Elapsed.Seconds())
 }
 
 // Err says why the run counts as failed: a token failed verification, or

@@ -3,12 +3,9 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,12 +17,7 @@ import (
 
 // VerifyOptions configures Verify. Zero fields take the defaults.
 type VerifyOptions struct {
-	// Alg is RS256 (the default), ES256 or EdDSA.
-	Alg string
-	// Duration is how long to verify for; default 10s.
-	Duration time.Duration
-	// Workers is the number of verifying goroutines; default GOMAXPROCS.
-	Workers int
+	CPUOptions
 	// Tokens is the number of distinct tokens verified in turn; default 256.
 	Tokens int
 }
@@ -34,15 +26,11 @@ type VerifyOptions struct {
 // API's middleware does per request: verify.Verifier.Verify on a token
 // whose key is cached (parse, signature, claims).
 type VerifyResult struct {
-	Alg           string        `json:"alg"`
-	Workers       int           `json:"workers"`
-	CPUs          int           `json:"cpus"`
-	GoVersion     string        `json:"go_version"`
-	Elapsed       time.Duration `json:"-"`
-	Verifications uint64        `json:"verifications"`
-	PerSecond     float64       `json:"verifications_per_second"`
-	TokenBytes    int           `json:"token_bytes"`
-	Latency       Summary       `json:"latency"`
+	CPURun
+	Verifications uint64  `json:"verifications"`
+	PerSecond     float64 `json:"verifications_per_second"`
+	TokenBytes    int     `json:"token_bytes"`
+	Latency       Summary `json:"latency"`
 	// JWKSFetches counts the JWKS requests the verifier made: 1 when the
 	// key stayed cached for the whole run.
 	JWKSFetches int64 `json:"jwks_fetches"`
@@ -51,22 +39,11 @@ type VerifyResult struct {
 // MarshalJSON writes Elapsed in seconds.
 func (r VerifyResult) MarshalJSON() ([]byte, error) {
 	type plain VerifyResult
-	return json.Marshal(struct {
-		plain
-		Elapsed float64 `json:"elapsed_s"`
-	}{plain(r), r.Elapsed.Seconds()})
+	return marshalWith(plain(r), "elapsed_s", r.Elapsed.Seconds())
 }
 
 func (o VerifyOptions) withDefaults() VerifyOptions {
-	if o.Alg == "" {
-		o.Alg = "RS256"
-	}
-	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
+	o.CPUOptions = o.CPUOptions.withDefaults()
 	if o.Tokens <= 0 {
 		o.Tokens = 256
 	}
@@ -98,29 +75,15 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyResult, error) {
 		return VerifyResult{}, err
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
-	defer cancel()
-	hists := make([]*Histogram, opts.Workers)
-	errs := make([]error, opts.Workers)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range opts.Workers {
-		hists[i] = NewHistogram()
-		wg.Go(func() { errs[i] = verifyLoop(ctx, v, tokens, i, hists[i]) })
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	all, run, err := onEveryCPU(ctx, opts.CPUOptions, key.Alg, func(ctx context.Context, i int, h *Histogram) error {
+		return verifyLoop(ctx, v, tokens, i, h)
+	})
+	if err != nil {
 		return VerifyResult{}, err
 	}
-	all := NewHistogram()
-	for _, h := range hists {
-		all.Merge(h)
-	}
 	return VerifyResult{
-		Alg: key.Alg, Workers: opts.Workers, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
-		Elapsed: elapsed, Verifications: all.Count(),
-		PerSecond:  float64(all.Count()) / elapsed.Seconds(),
+		CPURun: run, Verifications: all.Count(),
+		PerSecond:  float64(all.Count()) / run.Elapsed.Seconds(),
 		TokenBytes: len(tokens[0]), Latency: all.Summary(), JWKSFetches: is.jwksFetches.Load(),
 	}, nil
 }

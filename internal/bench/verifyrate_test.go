@@ -12,7 +12,7 @@ import (
 func TestVerifyRate(t *testing.T) {
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
-			res, err := Verify(context.Background(), VerifyOptions{Alg: alg, Duration: 100 * time.Millisecond, Workers: 2, Tokens: 8})
+			res, err := Verify(context.Background(), VerifyOptions{CPUOptions: CPUOptions{Alg: alg, Duration: 100 * time.Millisecond, Workers: 2}, Tokens: 8})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -35,7 +35,7 @@ func TestVerifyRate(t *testing.T) {
 }
 
 func TestVerifyRateUnknownAlg(t *testing.T) {
-	if _, err := Verify(context.Background(), VerifyOptions{Alg: "HS256", Duration: time.Millisecond}); err == nil {
+	if _, err := Verify(context.Background(), VerifyOptions{CPUOptions: CPUOptions{Alg: "HS256", Duration: time.Millisecond}}); err == nil {
 		t.Errorf("got no error for HS256, want one")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,12 +12,14 @@ import (
 
 const apiColumns = `audience, name, scopes, token_ttl, token_format, signing_alg, service, built_in, created_at, updated_at, reuse_window`
 
-func scanAPI(row interface{ Scan(...any) error }) (store.API, error) {
+const apiByAudience = `SELECT ` + apiColumns + ` FROM apis WHERE audience = ?`
+
+func scanAPI(r row) (store.API, error) {
 	var a store.API
 	var scopes string
 	var ttl, created, updated, reuse int64
 	var service sql.NullString
-	if err := row.Scan(&a.Audience, &a.Name, &scopes, &ttl, &a.TokenFormat, &a.SigningAlg, &service, &a.BuiltIn, &created, &updated, &reuse); err != nil {
+	if err := r.Scan(&a.Audience, &a.Name, &scopes, &ttl, &a.TokenFormat, &a.SigningAlg, &service, &a.BuiltIn, &created, &updated, &reuse); err != nil {
 		return a, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &a.Scopes); err != nil {
@@ -45,57 +46,26 @@ func (s *Store) CreateAPI(ctx context.Context, a store.API) error {
 }
 
 func (s *Store) GetAPI(ctx context.Context, audience string) (store.API, error) {
-	a, err := scanAPI(s.db.QueryRowContext(ctx, s.f.rebind(`SELECT `+apiColumns+` FROM apis WHERE audience = ?`), audience))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("api %s: %w", audience, store.ErrNotFound)
-	}
-	return a, s.wrap(err)
+	return getRow(ctx, s, "api "+audience, scanAPI, apiByAudience, audience)
 }
 
 func (s *Store) ListAPIs(ctx context.Context) ([]store.API, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+apiColumns+` FROM apis ORDER BY audience`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.API{}
-	for rows.Next() {
-		a, err := scanAPI(rows)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, a)
-	}
-	return out, s.wrap(rows.Err())
+	return listRows(ctx, s, scanAPI, `SELECT `+apiColumns+` FROM apis ORDER BY audience`)
 }
 
 func (s *Store) UpdateAPI(ctx context.Context, audience string, fn func(store.API) (store.API, error)) (store.API, error) {
-	var updated store.API
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanAPI(tx.QueryRowContext(ctx, s.f.rebind(`SELECT `+apiColumns+` FROM apis WHERE audience = ?`+s.f.forUpdate), audience))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("api %s: %w", audience, store.ErrNotFound)
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		updated, err = fn(old)
-		if err != nil {
-			return err
-		}
-		updated.Audience = old.Audience
-		args := apiArgs(updated)
-		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE apis SET name = ?, scopes = ?, token_ttl = ?, token_format = ?, signing_alg = ?, service = ?, built_in = ?, created_at = ?, updated_at = ?, reuse_window = ? WHERE audience = ?`),
-			append(args[1:], audience)...)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("api %s: service %q: %w", audience, updated.Service, store.ErrAlreadyExists)
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		return s.recordChange(ctx, tx, store.ChangeAPI, audience)
-	})
-	return updated, err
+	return updateRow(ctx, s, rowUpdate[store.API]{
+		what: "api " + audience, kind: store.ChangeAPI, key: audience,
+		get: apiByAudience, scan: scanAPI,
+		set: `UPDATE apis SET name = ?, scopes = ?, token_ttl = ?, token_format = ?, signing_alg = ?, service = ?, built_in = ?, created_at = ?, updated_at = ?, reuse_window = ? WHERE audience = ?`,
+		put: func(old, a store.API) (store.API, []any) {
+			a.Audience = old.Audience
+			return a, apiArgs(a)[1:]
+		},
+		clash: func(a store.API) error {
+			return fmt.Errorf("api %s: service %q: %w", audience, a.Service, store.ErrAlreadyExists)
+		},
+	}, fn)
 }
 
 func (s *Store) DeleteAPI(ctx context.Context, audience string) error {

@@ -61,22 +61,15 @@ func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]sto
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := s.db.QueryContext(ctx, s.f.rebind(`SELECT id, kind, entity_key, at FROM changes WHERE id > ? ORDER BY id LIMIT ?`), after, limit)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.Change{}
-	for rows.Next() {
-		var c store.Change
-		var at int64
-		if err := rows.Scan(&c.ID, &c.Kind, &c.Key, &at); err != nil {
-			return nil, s.wrap(err)
-		}
-		c.At = fromMicros(at)
-		out = append(out, c)
-	}
-	return out, s.wrap(rows.Err())
+	return listRows(ctx, s, scanChange, `SELECT id, kind, entity_key, at FROM changes WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+}
+
+func scanChange(r row) (store.Change, error) {
+	var c store.Change
+	var at int64
+	err := r.Scan(&c.ID, &c.Kind, &c.Key, &at)
+	c.At = fromMicros(at)
+	return c, err
 }
 
 func (s *Store) LatestChange(ctx context.Context) (int64, error) {

@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,11 +11,13 @@ import (
 
 const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day`
 
-func scanClient(row interface{ Scan(...any) error }) (store.Client, error) {
+const clientByID = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+
+func scanClient(r row) (store.Client, error) {
 	var c store.Client
 	var grants, secrets string
 	var ttl, created, updated int64
-	if err := row.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay); err != nil {
+	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(grants), &c.Grants); err != nil {
@@ -49,54 +49,23 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := scanClient(s.db.QueryRowContext(ctx, s.f.rebind(`SELECT `+clientColumns+` FROM clients WHERE id = ?`), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("client %s: %w", id, store.ErrNotFound)
-	}
-	return c, s.wrap(err)
+	return getRow(ctx, s, "client "+id, scanClient, clientByID, id)
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.Client{}
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, c)
-	}
-	return out, s.wrap(rows.Err())
+	return listRows(ctx, s, scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
-	var updated store.Client
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanClient(tx.QueryRowContext(ctx, s.f.rebind(`SELECT `+clientColumns+` FROM clients WHERE id = ?`+s.f.forUpdate), id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("client %s: %w", id, store.ErrNotFound)
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		updated, err = fn(old)
-		if err != nil {
-			return err
-		}
-		updated.ID = old.ID
-		args := clientArgs(updated)
-		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ? WHERE id = ?`),
-			append(args[1:], id)...)
-		if err != nil {
-			return s.wrap(err)
-		}
-		return s.recordChange(ctx, tx, store.ChangeClient, id)
-	})
-	return updated, err
+	return updateRow(ctx, s, rowUpdate[store.Client]{
+		what: "client " + id, kind: store.ChangeClient, key: id,
+		get: clientByID, scan: scanClient,
+		set: `UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ? WHERE id = ?`,
+		put: func(old, c store.Client) (store.Client, []any) {
+			c.ID = old.ID
+			return c, clientArgs(c)[1:]
+		},
+	}, fn)
 }
 
 func (s *Store) DeleteClient(ctx context.Context, id string) error {

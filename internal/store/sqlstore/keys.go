@@ -12,11 +12,11 @@ import (
 
 const keyColumns = `kid, alg, state, private_key, public_key, created_at, activates_at, retired_at, remove_after`
 
-func scanKey(row interface{ Scan(...any) error }) (store.SigningKey, error) {
+func scanKey(r row) (store.SigningKey, error) {
 	var k store.SigningKey
 	var created, activates int64
 	var retired, remove sql.NullInt64
-	if err := row.Scan(&k.KID, &k.Alg, &k.State, &k.PrivateKey, &k.PublicKey, &created, &activates, &retired, &remove); err != nil {
+	if err := r.Scan(&k.KID, &k.Alg, &k.State, &k.PrivateKey, &k.PublicKey, &created, &activates, &retired, &remove); err != nil {
 		return k, err
 	}
 	k.CreatedAt, k.ActivatesAt = fromMicros(created), fromMicros(activates)
@@ -34,49 +34,22 @@ func (s *Store) CreateKey(ctx context.Context, k store.SigningKey) error {
 }
 
 func (s *Store) ListKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, kid`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.SigningKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, k)
-	}
-	return out, s.wrap(rows.Err())
+	return listRows(ctx, s, scanKey, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, kid`)
 }
 
 func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(store.SigningKey) (store.SigningKey, error)) (store.SigningKey, error) {
-	var updated store.SigningKey
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanKey(tx.QueryRowContext(ctx, s.f.rebind(`SELECT `+keyColumns+` FROM signing_keys WHERE kid = ?`+s.f.forUpdate), kid))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("signing key %s: %w", kid, store.ErrNotFound)
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		updated, err = fn(old)
-		if err != nil {
-			return err
-		}
-		updated.KID = old.KID
-		args := keyArgs(updated)
-		_, err = tx.ExecContext(ctx, s.f.rebind(`UPDATE signing_keys SET alg = ?, state = ?, private_key = ?, public_key = ?, created_at = ?, activates_at = ?, retired_at = ?, remove_after = ? WHERE kid = ?`),
-			append(args[1:], kid)...)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("signing key %s: another %s key is already next: %w", kid, updated.Alg, store.ErrAlreadyExists)
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		return s.recordChange(ctx, tx, store.ChangeKey, kid)
-	})
-	return updated, err
+	return updateRow(ctx, s, rowUpdate[store.SigningKey]{
+		what: "signing key " + kid, kind: store.ChangeKey, key: kid,
+		get: `SELECT ` + keyColumns + ` FROM signing_keys WHERE kid = ?`, scan: scanKey,
+		set: `UPDATE signing_keys SET alg = ?, state = ?, private_key = ?, public_key = ?, created_at = ?, activates_at = ?, retired_at = ?, remove_after = ? WHERE kid = ?`,
+		put: func(old, k store.SigningKey) (store.SigningKey, []any) {
+			k.KID = old.KID
+			return k, keyArgs(k)[1:]
+		},
+		clash: func(k store.SigningKey) error {
+			return fmt.Errorf("signing key %s: another %s key is already next: %w", kid, k.Alg, store.ErrAlreadyExists)
+		},
+	}, fn)
 }
 
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,23 +19,22 @@ func (s *Store) CreateOpaqueToken(ctx context.Context, t store.OpaqueToken) erro
 		t.Hash, t.ClientID, t.Audience, string(scopes), t.Tenant, t.Environment, t.Service, t.JTI, micros(t.IssuedAt), micros(t.ExpiresAt))
 }
 
-func (s *Store) GetOpaqueToken(ctx context.Context, hash string) (store.OpaqueToken, error) {
+func scanOpaqueToken(r row) (store.OpaqueToken, error) {
 	var t store.OpaqueToken
 	var scopes string
 	var issued, expires int64
-	err := s.db.QueryRowContext(ctx, s.f.rebind(`SELECT `+opaqueColumns+` FROM opaque_tokens WHERE hash = ?`), hash).
-		Scan(&t.Hash, &t.ClientID, &t.Audience, &scopes, &t.Tenant, &t.Environment, &t.Service, &t.JTI, &issued, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("opaque token: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return t, s.wrap(err)
+	if err := r.Scan(&t.Hash, &t.ClientID, &t.Audience, &scopes, &t.Tenant, &t.Environment, &t.Service, &t.JTI, &issued, &expires); err != nil {
+		return t, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
 		return t, fmt.Errorf("opaque token: decoding scopes: %w", err)
 	}
 	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
 	return t, nil
+}
+
+func (s *Store) GetOpaqueToken(ctx context.Context, hash string) (store.OpaqueToken, error) {
+	return getRow(ctx, s, "opaque token", scanOpaqueToken, `SELECT `+opaqueColumns+` FROM opaque_tokens WHERE hash = ?`, hash)
 }
 
 func (s *Store) DeleteOpaqueToken(ctx context.Context, hash string) error {
@@ -71,24 +69,17 @@ func (s *Store) Revoke(ctx context.Context, r store.Revocation) error {
 	})
 }
 
+func scanRevocation(r row) (store.Revocation, error) {
+	var v store.Revocation
+	var revoked, expires int64
+	err := r.Scan(&v.JTI, &v.ClientID, &revoked, &expires)
+	v.RevokedAt, v.ExpiresAt = fromMicros(revoked), fromMicros(expires)
+	return v, err
+}
+
 func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.Revocation, error) {
-	rows, err := s.db.QueryContext(ctx, s.f.rebind(`SELECT jti, client_id, revoked_at, expires_at FROM revocations WHERE revoked_at >= ? AND expires_at >= ? ORDER BY revoked_at`),
+	return listRows(ctx, s, scanRevocation, `SELECT jti, client_id, revoked_at, expires_at FROM revocations WHERE revoked_at >= ? AND expires_at >= ? ORDER BY revoked_at`,
 		micros(since), time.Now().UnixMicro())
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.Revocation{}
-	for rows.Next() {
-		var r store.Revocation
-		var revoked, expires int64
-		if err := rows.Scan(&r.JTI, &r.ClientID, &revoked, &expires); err != nil {
-			return nil, s.wrap(err)
-		}
-		r.RevokedAt, r.ExpiresAt = fromMicros(revoked), fromMicros(expires)
-		out = append(out, r)
-	}
-	return out, s.wrap(rows.Err())
 }
 
 // auditRowsPerStatement bounds one multi-row INSERT (7 parameters a row;
@@ -156,20 +147,13 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		limit = 10000
 	}
 	q += fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT %d`, limit)
-	rows, err := s.db.QueryContext(ctx, s.f.rebind(q), args...)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	out := []store.AuditEvent{}
-	for rows.Next() {
-		var e store.AuditEvent
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.ClientID, &e.Target, &e.Detail); err != nil {
-			return nil, s.wrap(err)
-		}
-		e.At = fromMicros(at)
-		out = append(out, e)
-	}
-	return out, s.wrap(rows.Err())
+	return listRows(ctx, s, scanAuditEvent, q, args...)
+}
+
+func scanAuditEvent(r row) (store.AuditEvent, error) {
+	var e store.AuditEvent
+	var at int64
+	err := r.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.ClientID, &e.Target, &e.Detail)
+	e.At = fromMicros(at)
+	return e, err
 }
