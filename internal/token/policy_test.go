@@ -158,6 +158,8 @@ func TestAuthorizeService(t *testing.T) {
 		{name: "scope asked", client: pc.site, params: []string{"scope", "property:write"}, aud: property, scopes: one, ttl: time.Hour},
 		{name: "another audience", client: pc.site, params: []string{"audience", catalogue}, status: 400, code: "invalid_target", desc: `for "https://streaming.example.io/property" only`},
 		{name: "another resource", client: pc.site, params: []string{"resource", catalogue}, status: 400, code: "invalid_target", desc: "only"},
+		{name: "the audience, and another resource", client: pc.site, params: []string{"audience", property, "resource", catalogue}, status: 400, code: "invalid_target", desc: "only"},
+		{name: "the resource, and another audience", client: pc.site, params: []string{"audience", catalogue, "resource", property}, status: 400, code: "invalid_target", desc: "only"},
 		{name: "an organization-wide client", client: pc.org, status: 403, code: "access_denied", desc: "only a client of an environment"},
 		{name: "no grant on the service's API", client: pc.noStream, status: 403, code: "access_denied", desc: `"https://streaming.example.io/property"`},
 		{name: "scope not granted", client: pc.site, params: []string{"scope", "catalog:write"}, status: 400, code: "invalid_scope", desc: `"catalog:write"`},
