@@ -51,6 +51,7 @@ func TestHandlerErrors(t *testing.T) {
 		{"disabled client", "", formType, as(disabled, "audience", platform), nil, 401, "invalid_client", false},
 		{"deleted client", "", formType, as(deleted, "audience", platform), nil, 401, "invalid_client", false},
 		{"expired secret after rotation", "", formType, as(rotated, "audience", platform), nil, 401, "invalid_client", false},
+		{"id and secret swapped", "", formType, as(cred{c.secret, c.id}, "audience", platform), nil, 401, "invalid_client", false},
 		{"no client id", "", formType, form("grant_type", "client_credentials", "audience", platform), nil, 401, "invalid_client", false},
 		{"malformed Basic", "", formType, form("grant_type", "client_credentials", "audience", platform), http.Header{"Authorization": {"Basic !!!"}}, 401, "invalid_client", true},
 		{"missing grant_type", "", formType, form("client_id", c.id, "client_secret", c.secret, "audience", platform), nil, 400, "invalid_request", false},
