@@ -151,6 +151,25 @@ func TestSecretRotationOverlap(t *testing.T) {
 			}
 		}
 	}
+	t.Run("two rotations in a row keep the two newest secrets", func(t *testing.T) {
+		_, second, err := w.admin.RotateSecret(t.Context(), c.id, time.Hour, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, third, err := w.admin.RotateSecret(t.Context(), c.id, time.Hour, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range []struct {
+			name, secret string
+			want         bool
+		}{{"first", newSecret, false}, {"second", second, true}, {"third", third, true}} {
+			_, err := w.iss.Token(t.Context(), withParams(c.req("audience", platform), "client_secret", sec.secret), "", addr)
+			if got := err == nil; got != sec.want {
+				t.Errorf("the %s of three secrets: got %v, want success %v", sec.name, err, sec.want)
+			}
+		}
+	})
 }
 
 // TestTokenThrottle is DESIGN §6: ten failures in a minute for one client
