@@ -201,6 +201,3 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
-
-// urlSeg escapes an audience for an admin API path.
-func urlSeg(s string) string { return url.PathEscape(s) }

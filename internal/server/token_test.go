@@ -222,18 +222,6 @@ func TestDocumentRequests(t *testing.T) {
 		})
 	}
 
-	t.Run("template audience of another tenant", func(t *testing.T) {
-		status, _, body := h.postHost("", form, raw(edge, "https://delivery.sitecore.cloud/other"))
-		if status != http.StatusForbidden || !strings.Contains(string(body), `"access_denied"`) {
-			t.Errorf("got %d %s, want 403 access_denied", status, body)
-		}
-	})
-	t.Run("the template itself is not an audience", func(t *testing.T) {
-		status, _, _ := h.postHost("", form, raw(edge, "https://delivery.sitecore.cloud/{tenant}"))
-		if status != http.StatusForbidden {
-			t.Errorf("got %d, want 403", status)
-		}
-	})
 }
 
 // postHost posts to /oauth/token with the Host header set to host (when given).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
+	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -183,8 +184,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, req oauth.TokenRe
 	oauth.WriteError(w, e)
 }
 
-// logSafe bounds what a caller-chosen string may put in a log line.
+// logSafe bounds what a caller-chosen string may put in a log line. A
+// value that looks like a gatehouse secret (a client that swapped its id
+// and secret) is not logged at all.
 func logSafe(s string) string {
+	if strings.HasPrefix(s, secret.Prefix) {
+		return "(a secret, not logged)"
+	}
 	if len(s) > 64 {
 		return s[:64] + "..."
 	}

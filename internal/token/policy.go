@@ -16,7 +16,9 @@ import (
 // authorizeService applies the per-service endpoint's policy: the token is
 // for that service's API and bound to the client's environment.
 func (i *Issuer) authorizeService(client *store.Client, api *store.API, req oauth.TokenRequest) (*Grant, error) {
-	if a := req.Audience + req.Resource; a != "" && req.Audience != api.Audience && req.Resource != api.Audience {
+	// Each of audience and resource, when given, must name this API: a
+	// request naming another is refused, not answered for this one.
+	if (req.Audience != "" && req.Audience != api.Audience) || (req.Resource != "" && req.Resource != api.Audience) {
 		return nil, oauth.ErrInvalidTarget("This endpoint issues tokens for %q only.", api.Audience)
 	}
 	if client.Environment == "" {
