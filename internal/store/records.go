@@ -18,6 +18,25 @@ type OpaqueToken struct {
 	JTI         string
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
+	// Confirmation binds the token to its holder (RFC 9449 cnf.jkt,
+	// RFC 8705 cnf.x5t#S256); zero for a bearer token.
+	Confirmation Confirmation
+}
+
+// Confirmation is the cnf claim of a sender-constrained token.
+type Confirmation struct {
+	JKT     string `json:"jkt,omitempty"`
+	X5TS256 string `json:"x5t#S256,omitempty"`
+}
+
+// Bound reports whether the token is sender-constrained.
+func (c Confirmation) Bound() bool { return c.JKT != "" || c.X5TS256 != "" }
+
+// UsedID is a one-time identifier (a client assertion's or DPoP proof's
+// jti, namespaced by the caller) kept until it expires.
+type UsedID struct {
+	Key       string
+	ExpiresAt time.Time
 }
 
 // Revocation records a revoked JWT by its jti until the JWT expires.
@@ -62,6 +81,11 @@ type TokenStore interface {
 	DeleteOpaqueToken(ctx context.Context, hash string) error
 	// PurgeExpired removes opaque tokens and revocations expired before t.
 	PurgeExpired(ctx context.Context, t time.Time) (int64, error)
+
+	// ClaimIDs records each id until its expiry and reports, in order,
+	// which were not recorded before: the one check that makes an id
+	// single-use across nodes. PurgeExpired removes expired ids too.
+	ClaimIDs(ctx context.Context, ids []UsedID) (fresh []bool, err error)
 
 	Revoke(ctx context.Context, r Revocation) error
 	// ListRevocations returns unexpired revocations made at or after since.

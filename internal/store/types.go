@@ -103,11 +103,59 @@ type Client struct {
 	Secrets  []Secret            `json:"-"`
 	Disabled bool                `json:"disabled"`
 	// TokenTTL caps the lifetime of the client's tokens; zero means no cap.
-	TokenTTL  time.Duration `json:"token_ttl,omitempty"`
-	Limits    Limits        `json:"limits"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	TokenTTL time.Duration `json:"token_ttl,omitempty"`
+	Limits   Limits        `json:"limits"`
+	// Auth says how the client proves itself (DESIGN §8); the zero value
+	// is a shared secret.
+	Auth      ClientAuth `json:"auth"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
+
+// Client authentication methods (DESIGN §8). The secret methods are the
+// default: a client whose Method is "" authenticates with a secret.
+const (
+	AuthSecret        = "client_secret"
+	AuthPrivateKeyJWT = "private_key_jwt"
+	AuthTLS           = "tls_client_auth"
+	AuthSelfSignedTLS = "self_signed_tls_client_auth"
+)
+
+// AuthMethods are the methods a client may be registered with.
+var AuthMethods = []string{AuthSecret, AuthPrivateKeyJWT, AuthTLS, AuthSelfSignedTLS}
+
+// TLS subject kinds for tls_client_auth: which one field of the
+// certificate must match (RFC 8705 §2.1.2).
+var TLSSubjectKinds = []string{"dn", "dns", "uri", "email"}
+
+// ClientAuth is how a client without a shared secret proves itself, and
+// whether its tokens must be sender-constrained.
+type ClientAuth struct {
+	// Method is one of AuthMethods; "" means AuthSecret.
+	Method string `json:"method,omitempty"`
+	// JWKS holds the client's public keys (a JSON Web Key Set), for
+	// private_key_jwt and self_signed_tls_client_auth.
+	JWKS string `json:"jwks,omitempty"`
+	// JWKSURI is where private_key_jwt keys are fetched instead (HTTPS).
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// TLSSubjectKind and TLSSubject name the one certificate field a
+	// tls_client_auth client is matched on.
+	TLSSubjectKind string `json:"tls_subject_kind,omitempty"`
+	TLSSubject     string `json:"tls_subject,omitempty"`
+	// RequireDPoP refuses token requests without a DPoP proof.
+	RequireDPoP bool `json:"require_dpop,omitempty"`
+}
+
+// MethodOrDefault is Method, or AuthSecret when unset.
+func (a ClientAuth) MethodOrDefault() string {
+	if a.Method == "" {
+		return AuthSecret
+	}
+	return a.Method
+}
+
+// UsesSecret reports whether the client authenticates with a secret.
+func (a ClientAuth) UsesSecret() bool { return a.MethodOrDefault() == AuthSecret }
 
 // MaxSecrets is how many live secrets a client may hold (two for rotation).
 const MaxSecrets = 2

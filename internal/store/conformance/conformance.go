@@ -46,6 +46,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Revocations", testRevocations},
 		{"AuditFilters", testAuditFilters},
 		{"PromoteKey", testPromoteKey},
+		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
+		{"OpaqueTokenBinding", testOpaqueTokenBinding},
+		{"ClaimIDs", testClaimIDs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

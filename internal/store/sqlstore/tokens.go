@@ -11,23 +11,33 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const opaqueColumns = `hash, client_id, audience, scopes, tenant, environment, service, jti, issued_at, expires_at`
+const opaqueColumns = `hash, client_id, audience, scopes, tenant, environment, service, jti, issued_at, expires_at, cnf`
 
 func (s *Store) CreateOpaqueToken(ctx context.Context, t store.OpaqueToken) error {
 	scopes, _ := json.Marshal(t.Scopes)
-	return s.insert(ctx, "opaque token", `INSERT INTO opaque_tokens (`+opaqueColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Hash, t.ClientID, t.Audience, string(scopes), t.Tenant, t.Environment, t.Service, t.JTI, micros(t.IssuedAt), micros(t.ExpiresAt))
+	var cnf string
+	if t.Confirmation.Bound() {
+		b, _ := json.Marshal(t.Confirmation)
+		cnf = string(b)
+	}
+	return s.insert(ctx, "opaque token", `INSERT INTO opaque_tokens (`+opaqueColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.ClientID, t.Audience, string(scopes), t.Tenant, t.Environment, t.Service, t.JTI, micros(t.IssuedAt), micros(t.ExpiresAt), cnf)
 }
 
 func scanOpaqueToken(r row) (store.OpaqueToken, error) {
 	var t store.OpaqueToken
-	var scopes string
+	var scopes, cnf string
 	var issued, expires int64
-	if err := r.Scan(&t.Hash, &t.ClientID, &t.Audience, &scopes, &t.Tenant, &t.Environment, &t.Service, &t.JTI, &issued, &expires); err != nil {
+	if err := r.Scan(&t.Hash, &t.ClientID, &t.Audience, &scopes, &t.Tenant, &t.Environment, &t.Service, &t.JTI, &issued, &expires, &cnf); err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
 		return t, fmt.Errorf("opaque token: decoding scopes: %w", err)
+	}
+	if cnf != "" {
+		if err := json.Unmarshal([]byte(cnf), &t.Confirmation); err != nil {
+			return t, fmt.Errorf("opaque token: decoding cnf: %w", err)
+		}
 	}
 	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
 	return t, nil
@@ -44,7 +54,7 @@ func (s *Store) DeleteOpaqueToken(ctx context.Context, hash string) error {
 
 func (s *Store) PurgeExpired(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	for _, q := range []string{`DELETE FROM opaque_tokens WHERE expires_at < ?`, `DELETE FROM revocations WHERE expires_at < ?`} {
+	for _, q := range []string{`DELETE FROM opaque_tokens WHERE expires_at < ?`, `DELETE FROM revocations WHERE expires_at < ?`, `DELETE FROM used_ids WHERE expires_at < ?`} {
 		res, err := s.exec(ctx, q, micros(t))
 		if err != nil {
 			return total, s.wrap(err)
@@ -156,4 +166,53 @@ func scanAuditEvent(r row) (store.AuditEvent, error) {
 	err := r.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.ClientID, &e.Target, &e.Detail)
 	e.At = fromMicros(at)
 	return e, err
+}
+
+// maxClaim bounds the ids of one ClaimIDs statement.
+const maxClaim = 500
+
+// ClaimIDs inserts the ids in one statement; those the database returns
+// were new. An id claimed before (by any node) is not returned, even when
+// it has expired but was not purged yet: callers refuse expired ids anyway.
+func (s *Store) ClaimIDs(ctx context.Context, ids []store.UsedID) ([]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > maxClaim {
+		return nil, fmt.Errorf("claiming %d ids: at most %d at once", len(ids), maxClaim)
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO used_ids (id, expires_at) VALUES `)
+	args := make([]any, 0, 2*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, id.Key, micros(id.ExpiresAt))
+	}
+	q.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
+	rows, err := s.db.QueryContext(ctx, s.f.rebind(q.String()), args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	inserted := make(map[string]bool, len(ids))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap(err)
+		}
+		inserted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	fresh := make([]bool, len(ids))
+	for i, id := range ids {
+		// The same id twice in one batch: only its first place is fresh.
+		fresh[i] = inserted[id.Key]
+		delete(inserted, id.Key)
+	}
+	return fresh, nil
 }
