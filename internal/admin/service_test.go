@@ -303,6 +303,7 @@ func TestCreateClientRefusals(t *testing.T) {
 		{"imported secret too short", ok(NewClient{ID: "legacy-1", Secret: "short"}), ErrInvalid, "16 characters"},
 		{"imported secret too long", ok(NewClient{ID: "legacy-1", Secret: strings.Repeat("s", 73)}), ErrInvalid, "72"},
 		{"imported secret not printable", ok(NewClient{ID: "legacy-1", Secret: "\x01" + strings.Repeat("s", 20)}), ErrInvalid, "printable"},
+		{"negative secret_expires_in", ok(NewClient{SecretExpiresIn: -time.Hour}), ErrInvalid, "secret_expires_in"},
 		{"duplicate client id", ok(NewClient{ID: existing.ID}), store.ErrAlreadyExists, existing.ID},
 	}
 	for _, tt := range tests {
