@@ -61,14 +61,6 @@ func TestSecretRotationOverlapAndExpiry(t *testing.T) {
 			}
 		}
 	}
-	t.Run("a second rotation keeps two secrets at most", func(t *testing.T) {
-		var again admin.ClientView
-		h.do("POST", "/admin/v1/clients/"+c.ClientID+"/rotate-secret", map[string]string{"keep_old": "1h"}, &again)
-		h.secrets = append(h.secrets, again.ClientSecret)
-		if len(again.Secrets) != 2 {
-			t.Errorf("got %d secrets, want 2", len(again.Secrets))
-		}
-	})
 	t.Run("a secret with its own expiry", func(t *testing.T) {
 		e := h.newClient(admin.ClientInput{Name: ptr("expiring"), Tenant: "acme", SecretExpiresIn: ptr(admin.Duration(24 * time.Hour)),
 			Grants: &map[string][]string{platform: {"cdp.audience_exports:r"}}})
