@@ -229,6 +229,10 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 	if c.ID == "" {
 		c.ID = secret.NewClientID()
 	}
+	if n.SecretExpiresIn < 0 {
+		// Not "no expiry": a secret meant to end must not live forever.
+		return c, "", invalid("secret_expires_in must not be negative")
+	}
 	plain, hash := n.Secret, ""
 	if plain == "" {
 		plain = secret.New()
