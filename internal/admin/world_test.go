@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/fakeclock"
+	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 )
@@ -34,9 +35,9 @@ type world struct {
 	cat   *catalog.Catalog
 	svc   *Service
 	audit *auditLog
-	logs  *syncBuffer
+	logs  *logging.Buffer
 	log   *slog.Logger
-	clock *testClock
+	clock *fakeclock.Clock
 }
 
 func newWorld(t *testing.T) *world {
@@ -55,9 +56,9 @@ func newWorld(t *testing.T) *world {
 	if err := cat.Reload(ctx); err != nil {
 		t.Fatalf("Reload: got %v, want nil", err)
 	}
-	logs := &syncBuffer{}
+	logs := &logging.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w := &world{t: t, st: st, cat: cat, audit: &auditLog{}, logs: logs, log: log, clock: &testClock{now: t0}}
+	w := &world{t: t, st: st, cat: cat, audit: &auditLog{}, logs: logs, log: log, clock: fakeclock.New(t0)}
 	w.svc = NewService(st, cat, w.audit.record, log, w.clock.Now)
 
 	must(t, first(w.svc.CreateTenant(ctx, "acme", "Acme")))
@@ -142,46 +143,4 @@ func (a *auditLog) take() []auditEvent {
 	out := a.events
 	a.events = nil
 	return out
-}
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer collects log output safely from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/fakeclock"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -24,24 +25,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/token"
 )
-
-// clock is a settable fake time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeKeys is a KeyRotator over a fixed list.
 type fakeKeys struct {
@@ -77,7 +60,7 @@ type env struct {
 	t      *testing.T
 	h      *Handler
 	ts     *httptest.Server
-	clock  *clock
+	clock  *fakeclock.Clock
 	store  store.Store
 	keys   *fakeKeys
 	admin  admin.CredentialsFile // admin:read and admin:write
@@ -117,7 +100,7 @@ func newEnv(t *testing.T, edit func(*envOpts)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}, store: st}
+	e := &env{t: t, clock: fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), store: st}
 	e.keys = &fakeKeys{keys: []store.SigningKey{{KID: "k-current", Alg: "RS256", State: store.KeyCurrent, CreatedAt: e.clock.Now()}}}
 	credsPath := filepath.Join(dir, "admin-client.json")
 	if _, err := admin.Bootstrap(ctx, st, credsPath, "http://test/oauth/token", e.clock.Now()); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -63,14 +64,14 @@ type endpoint struct {
 	*world
 	url     string
 	obs     *recorder
-	logs    *syncBuffer
+	logs    *logging.Buffer
 	secrets []string
 }
 
 // newEndpoint serves h's ServeHTTP (POST /oauth/token); proxies may be nil.
 func newEndpoint(t *testing.T, proxies *proxy.Trust) *endpoint {
 	t.Helper()
-	e := &endpoint{world: newWorld(t), obs: &recorder{}, logs: &syncBuffer{}}
+	e := &endpoint{world: newWorld(t), obs: &recorder{}, logs: &logging.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := httptest.NewServer(NewHandler(e.iss, proxies, e.obs, log))
 	t.Cleanup(func() {

@@ -1,18 +1,17 @@
 package token
 
 import (
-	"bytes"
 	"encoding/base64"
 	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/fakeclock"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/oauth"
@@ -43,33 +42,15 @@ type world struct {
 	admin *admin.Service
 	cat   *catalog.Catalog
 	keys  *keys.Set
-	clock *clock
+	clock *fakeclock.Clock
 	iss   *Issuer
 	qa    store.Environment
-}
-
-// clock is a settable clock, safe for handlers running on other goroutines.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := t.Context()
-	w := &world{t: t, dir: t.TempDir(), clock: &clock{t: time.Now().UTC().Truncate(time.Hour).Add(10 * time.Minute)}}
+	w := &world{t: t, dir: t.TempDir(), clock: fakeclock.New(time.Now().UTC().Truncate(time.Hour).Add(10 * time.Minute))}
 	st, err := sqlstore.Open(ctx, sqlstore.SQLitePath(w.dir))
 	if err != nil {
 		t.Fatal(err)
@@ -223,22 +204,4 @@ func wantError(t *testing.T, err error, status int, code, desc string) {
 	if e.Status != status || e.Code != code || !strings.Contains(e.Description, desc) {
 		t.Errorf("got %d %s %q, want %d %s containing %q", e.Status, e.Code, e.Description, status, code, desc)
 	}
-}
-
-// syncBuffer collects log output from handlers on other goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
