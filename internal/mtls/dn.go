@@ -29,15 +29,8 @@ var attrTypes = map[string]string{
 	"EMAILADDRESS": "1.2.840.113549.1.9.1", "E": "1.2.840.113549.1.9.1",
 }
 
-// parseDN reads an RFC 4514 string. What is normalized before comparing
-// with a certificate's subject: attribute types (names are
-// case-insensitive and the same as their dotted OIDs), escapes (\, and
-// \2C are both a comma; values are compared unescaped), unescaped spaces
-// around separators, the order of attributes inside one multi-valued RDN,
-// and the ASN.1 string type of a value. What is not: the order of the
-// RDNs (it must be the certificate's, as written), the case and inner
-// spacing of values, and Unicode normalization. Hex values ("#04...") are
-// refused; write the value as a string.
+// parseDN reads an RFC 4514 string (see Subject.Matches for what is
+// normalized). Hex values ("#04...") are refused.
 func parseDN(s string) (dn, error) {
 	var out dn
 	var cur rdn

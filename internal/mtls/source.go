@@ -50,11 +50,13 @@ type Source struct {
 //
 // Header formats, chosen by the header's name:
 //   - X-Forwarded-Client-Cert: Envoy's comma-separated elements of
-//     semicolon-separated key=value pairs. The last element is read: it
-//     is the one the proxy connected to gatehouse added, the only one
-//     whose origin the trust in that proxy vouches for (earlier elements
-//     came from hops gatehouse knows nothing about). Its Cert is the
-//     leaf; its Chain (leaf first, as Envoy sends it) the intermediates.
+//     semicolon-separated key=value pairs, one element per proxy hop that
+//     appended one. The last element is read: the one added nearest
+//     gatehouse, by the trusted proxy or by an edge proxy whose element it
+//     forwarded unchanged (FORWARD_ONLY). Earlier elements were added
+//     before that, by hops, or a client, gatehouse knows nothing about.
+//     Its Cert is the leaf; its Chain (leaf first, as Envoy sends it)
+//     gives the intermediates.
 //   - any other name: one or more PEM certificates, leaf first,
 //     URL-escaped (nginx's $ssl_client_escaped_cert, AWS ALB) or plain
 //     with its line breaks turned into spaces or tabs (nginx's older

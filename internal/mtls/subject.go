@@ -56,7 +56,16 @@ func ParseSubject(kind, value string) (Subject, error) {
 }
 
 // Matches reports whether cert carries s:
-//   - dn: the subject, compared as described at parseDN;
+//   - dn: the subject, both sides parsed as RFC 4514 names. Normalized
+//     before comparing: attribute types (names are case-insensitive and
+//     equal to their dotted OIDs, "CN" = "cn" = "2.5.4.3"), escapes
+//     ("\," and "\2C" are both a comma; values compare unescaped),
+//     unescaped spaces around ',', '+' and '=', the order of attributes
+//     inside one multi-valued RDN, and the ASN.1 string type of a value.
+//     Not normalized: the order of the RDNs (as written, most specific
+//     first, the order Go and OpenSSL's RFC 2253 form print), the case and
+//     inner spacing of values, Unicode normalization. Hex values
+//     ("#04...") are refused by ParseSubject;
 //   - dns: one of the DNS SANs, case-insensitively, ignoring a trailing
 //     dot, literally (a SAN *.example.com matches only the value
 //     *.example.com);

@@ -85,10 +85,10 @@ func VerifyChain(leaf *x509.Certificate, intermediates []*x509.Certificate, root
 	return nil
 }
 
-// LoadCAs reads a PEM bundle of CA certificates. A file without any
-// CERTIFICATE block, or with one that does not parse, is an error naming
-// the file; other PEM blocks (a stray key, for one) are an error too, so
-// that a wrong file is noticed at start.
+// LoadCAs reads a PEM bundle of CA certificates (text between blocks is
+// ignored). A file without any CERTIFICATE block, or with one that does
+// not parse, is an error naming the file; other PEM blocks (a stray key,
+// for one) are an error too, so that a wrong file is noticed at start.
 func LoadCAs(path string) (*x509.CertPool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
