@@ -168,12 +168,12 @@ func splitXFCC(v string) ([]map[string]string, error) {
 				return nil, errors.New("XFCC pair without a key")
 			}
 			if _, dup := el[key]; dup {
-				return nil, fmt.Errorf("XFCC key %q repeated in one element", key)
+				return nil, fmt.Errorf("XFCC key %q repeated in one element", short(key))
 			}
 			el[key] = value
 			i = next
 		} else if key != "" {
-			return nil, fmt.Errorf("XFCC key %q without a value", key)
+			return nil, fmt.Errorf("XFCC key %q without a value", short(key))
 		}
 		if i >= len(v) || v[i] == ',' {
 			if len(el) > 0 {
@@ -228,4 +228,12 @@ func xfccValue(v string, i int) (string, int, error) {
 		}
 	}
 	return "", 0, errors.New("XFCC quoted value not closed")
+}
+
+// short cuts text from a header to a length fit for an error message.
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }

@@ -138,6 +138,7 @@ func TestCertificateMalformedHeader(t *testing.T) {
 		{"XFCC unclosed quote", mtls.XFCCHeader, []string{`Cert="abc`}, "not closed"},
 		{"XFCC key without value", mtls.XFCCHeader, []string{`Hash=ab;Cert`}, "without a value"},
 		{"XFCC pair without key", mtls.XFCCHeader, []string{`=abc`}, "without a key"},
+		{"XFCC long key without value, cut short", mtls.XFCCHeader, []string{strings.Repeat("k", 5000)}, `"` + strings.Repeat("k", 40) + `..." without a value`},
 		{"XFCC repeated key", mtls.XFCCHeader, []string{`Cert=a;cert=b`}, "repeated"},
 		{"XFCC unquoted quote", mtls.XFCCHeader, []string{`Subject=a"b`}, "quoted"},
 		{"XFCC text after quotes", mtls.XFCCHeader, []string{`Subject="a"b`}, "followed by text"},
