@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/servertest"
 )
@@ -184,6 +185,28 @@ func TestServeConfig(t *testing.T) {
 	if cfg, err := loadConfig(cmd.Flags()); err != nil || len(cfg.LegacyHosts) != 2 {
 		t.Errorf("repeated --legacy-host: got %v %v", cfg.LegacyHosts, err)
 	}
+	// RFC 8705 settings: flags and env, the CA bundle read at start, the
+	// header refused without a proxy it could come from.
+	ca := filepath.Join(dir, "clients-ca.pem")
+	mtlstest.WritePEM(t, ca, mtlstest.NewCA(t, "clients").Cert)
+	t.Setenv("GATEHOUSE_CLIENT_CA", ca)
+	cmd = newServeCmd()
+	cmd.Flags().Parse([]string{"--client-cert-header", "X-SSL-Client-Cert", "--trusted-proxy", "10.0.0.0/8"})
+	if cfg, err := loadConfig(cmd.Flags()); err != nil || cfg.ClientCA != ca || cfg.ClientCertHeader != "X-SSL-Client-Cert" {
+		t.Errorf("--client-cert-header with GATEHOUSE_CLIENT_CA: got %q %q %v", cfg.ClientCA, cfg.ClientCertHeader, err)
+	}
+	cmd = newServeCmd()
+	cmd.Flags().Parse([]string{"--client-cert-header", "X-SSL-Client-Cert"})
+	if _, err := loadConfig(cmd.Flags()); err == nil || !strings.Contains(err.Error(), "--trusted-proxy") {
+		t.Errorf("--client-cert-header without --trusted-proxy: got %v, want a refusal naming --trusted-proxy", err)
+	}
+	cmd = newServeCmd()
+	cmd.Flags().Parse([]string{"--client-ca", file})
+	if _, err := loadConfig(cmd.Flags()); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
+		t.Errorf("--client-ca naming a file without certificates: got %v", err)
+	}
+	t.Setenv("GATEHOUSE_CLIENT_CA", "")
+
 	writeFile(t, file, "adress: typo\n")
 	cmd = newServeCmd()
 	cmd.Flags().Parse([]string{"--config", file})

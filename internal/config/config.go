@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gatehouse/gatehouse/internal/mtls"
 )
 
 // Config is everything `gatehouse serve` reads.
@@ -34,9 +36,14 @@ type Config struct {
 	KeyRotation     time.Duration `yaml:"key_rotation"`
 	KeyPublishDelay time.Duration `yaml:"key_publish_delay"`
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
-	AuditRetention  time.Duration `yaml:"audit_retention"`
-	LogLevel        string        `yaml:"log_level"`
-	LogFormat       string        `yaml:"log_format"`
+	// ClientCA is the PEM bundle tls_client_auth certificates must chain
+	// to; ClientCertHeader the header a trusted proxy passes the client
+	// certificate in (DESIGN §8, package mtls).
+	ClientCA         string        `yaml:"client_ca"`
+	ClientCertHeader string        `yaml:"client_cert_header"`
+	AuditRetention   time.Duration `yaml:"audit_retention"`
+	LogLevel         string        `yaml:"log_level"`
+	LogFormat        string        `yaml:"log_format"`
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
 	// never from a file or flag (those end up in shell history and repos).
 	KEK string `yaml:"-"`
@@ -92,6 +99,8 @@ var Settings = []Setting{
 	{"key-rotation", "GATEHOUSE_KEY_ROTATION", "automatic signing-key rotation period (0 turns it off)"},
 	{"key-publish-delay", "GATEHOUSE_KEY_PUBLISH_DELAY", "how long a new signing key is published before it signs"},
 	{"trusted-proxy", "GATEHOUSE_TRUSTED_PROXIES", "CIDR of a proxy whose X-Forwarded-* headers are trusted (repeatable; env: comma-separated)"},
+	{"client-ca", "GATEHOUSE_CLIENT_CA", "CA bundle (PEM) that tls_client_auth client certificates must chain to"},
+	{"client-cert-header", "GATEHOUSE_CLIENT_CERT_HEADER", "header in which a --trusted-proxy passes the client certificate: URL-escaped or plain PEM (nginx), or Envoy's X-Forwarded-Client-Cert"},
 	{"audit-retention", "GATEHOUSE_AUDIT_RETENTION", "how long audit events are kept (0 keeps them forever)"},
 	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
@@ -127,6 +136,10 @@ func (c *Config) Set(flag, value string) error {
 		c.KeyPublishDelay, err = time.ParseDuration(value)
 	case "trusted-proxy":
 		c.TrustedProxies = splitList(value)
+	case "client-ca":
+		c.ClientCA = value
+	case "client-cert-header":
+		c.ClientCertHeader = value
 	case "audit-retention":
 		c.AuditRetention, err = time.ParseDuration(value)
 	case "log-level":
@@ -204,6 +217,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.validateClientCerts(bad)
 	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < time.Hour) {
 		bad("key_rotation must be 0 (off) or at least 1h")
 	}
@@ -222,6 +236,39 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	return nil
+}
+
+// validateClientCerts checks the RFC 8705 settings: the CA bundle is read
+// now, so that a wrong file stops the start rather than every
+// tls_client_auth request; the header needs a proxy it can come from.
+func (c *Config) validateClientCerts(bad func(string, ...any)) {
+	if c.ClientCA != "" {
+		if _, err := mtls.LoadCAs(c.ClientCA); err != nil {
+			bad("client_ca: %v", err)
+		}
+	}
+	if c.ClientCertHeader == "" {
+		return
+	}
+	if !isHeaderName(c.ClientCertHeader) {
+		bad("client_cert_header %q is not an HTTP header name", c.ClientCertHeader)
+	}
+	if len(c.TrustedProxies) == 0 {
+		bad("client_cert_header %q needs trusted_proxies (--trusted-proxy): the header is read only from a trusted proxy, so without one no certificate would ever arrive", c.ClientCertHeader)
+	}
+}
+
+// isHeaderName reports whether s is an RFC 9110 field name (a token).
+func isHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
 )
 
 func writeFile(t *testing.T, content string) string {
@@ -47,6 +48,7 @@ legacy_sunset: "2027-06-30"
 key_rotation: 48h
 trusted_proxies:
   - 10.0.0.0/8
+client_cert_header: X-SSL-Client-Cert
 log_level: debug
 `)
 	c := config.Default()
@@ -60,6 +62,7 @@ log_level: debug
 	want.LegacySunset = "2027-06-30"
 	want.KeyRotation = 48 * time.Hour
 	want.TrustedProxies = []string{"10.0.0.0/8"}
+	want.ClientCertHeader = "X-SSL-Client-Cert"
 	want.LogLevel = "debug"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
@@ -114,11 +117,13 @@ func TestEnvOverridesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"GATEHOUSE_ADDR":            "127.0.0.1:9100",
-		"GATEHOUSE_DB":              "postgres://env/db",
-		"GATEHOUSE_TRUSTED_PROXIES": " 10.0.0.0/8 , ,192.168.1.1",
-		"GATEHOUSE_KEK":             "a2VrLWZyb20tZW52",
-		"GATEHOUSE_URL":             "http://cli-only:1",
+		"GATEHOUSE_ADDR":               "127.0.0.1:9100",
+		"GATEHOUSE_DB":                 "postgres://env/db",
+		"GATEHOUSE_TRUSTED_PROXIES":    " 10.0.0.0/8 , ,192.168.1.1",
+		"GATEHOUSE_KEK":                "a2VrLWZyb20tZW52",
+		"GATEHOUSE_URL":                "http://cli-only:1",
+		"GATEHOUSE_CLIENT_CA":          "/etc/ca.pem",
+		"GATEHOUSE_CLIENT_CERT_HEADER": "X-Forwarded-Client-Cert",
 	}
 	if err := c.LoadEnv(fakeEnv(env)); err != nil {
 		t.Fatalf("LoadEnv: got %v, want nil", err)
@@ -130,6 +135,8 @@ func TestEnvOverridesFile(t *testing.T) {
 		{"DataDir (default)", c.DataDir, "./gatehouse-data"},
 		{"KEK", c.KEK, "a2VrLWZyb20tZW52"},
 		{"TrustedProxies", strings.Join(c.TrustedProxies, "|"), "10.0.0.0/8|192.168.1.1"},
+		{"ClientCA", c.ClientCA, "/etc/ca.pem"},
+		{"ClientCertHeader", c.ClientCertHeader, "X-Forwarded-Client-Cert"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -165,6 +172,8 @@ func TestSet(t *testing.T) {
 		{"key-rotation", "24h", func(c config.Config) any { return c.KeyRotation }, 24 * time.Hour},
 		{"key-publish-delay", "90s", func(c config.Config) any { return c.KeyPublishDelay }, 90 * time.Second},
 		{"trusted-proxy", "10.0.0.0/8", func(c config.Config) any { return c.TrustedProxies }, []string{"10.0.0.0/8"}},
+		{"client-ca", "/etc/gatehouse/clients-ca.pem", func(c config.Config) any { return c.ClientCA }, "/etc/gatehouse/clients-ca.pem"},
+		{"client-cert-header", "X-SSL-Client-Cert", func(c config.Config) any { return c.ClientCertHeader }, "X-SSL-Client-Cert"},
 		{"audit-retention", "720h", func(c config.Config) any { return c.AuditRetention }, 720 * time.Hour},
 		{"log-level", "debug", func(c config.Config) any { return c.LogLevel }, "debug"},
 		{"log-format", "text", func(c config.Config) any { return c.LogFormat }, "text"},
@@ -245,6 +254,59 @@ func TestValidateErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestValidateClientCerts covers the RFC 8705 settings: the CA bundle is
+// read at start, and the certificate header needs a trusted proxy.
+func TestValidateClientCerts(t *testing.T) {
+	dir := t.TempDir()
+	ca := mtlstest.NewCA(t, "clients")
+	bundle := mtlstest.WritePEM(t, filepath.Join(dir, "ca.pem"), ca.Cert)
+	_, keyFile := ca.Client(t, "x").WriteFiles(t, dir, "leaf")
+	empty := filepath.Join(dir, "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		modify func(c *config.Config)
+		want   string // "" for valid
+	}{
+		{"bundle", func(c *config.Config) { c.ClientCA = bundle }, ""},
+		{"header behind a proxy", func(c *config.Config) {
+			c.ClientCertHeader, c.TrustedProxies = "X-SSL-Client-Cert", []string{"10.0.0.0/8"}
+		}, ""},
+		{"bundle and header", func(c *config.Config) {
+			c.ClientCA, c.ClientCertHeader, c.TrustedProxies = bundle, "X-Forwarded-Client-Cert", []string{"10.0.0.1"}
+		}, ""},
+		{"missing bundle", func(c *config.Config) { c.ClientCA = filepath.Join(dir, "missing.pem") }, "client_ca: client CA bundle: open"},
+		{"empty bundle", func(c *config.Config) { c.ClientCA = empty }, "holds no PEM certificate"},
+		{"a key, not a bundle", func(c *config.Config) { c.ClientCA = keyFile }, "PRIVATE KEY"},
+		{"header without a trusted proxy", func(c *config.Config) { c.ClientCertHeader = "X-SSL-Client-Cert" },
+			`client_cert_header "X-SSL-Client-Cert" needs trusted_proxies (--trusted-proxy)`},
+		{"header name with a space", func(c *config.Config) {
+			c.ClientCertHeader, c.TrustedProxies = "X SSL", []string{"10.0.0.0/8"}
+		}, `client_cert_header "X SSL" is not an HTTP header name`},
+		{"header name with a colon", func(c *config.Config) {
+			c.ClientCertHeader, c.TrustedProxies = "X-Cert:", []string{"10.0.0.0/8"}
+		}, "is not an HTTP header name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			tt.modify(&c)
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}

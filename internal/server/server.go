@@ -303,6 +303,21 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// listenerTLS is a listener's TLS settings when gatehouse terminates TLS:
+// 1.2 or later, and on the public listener a request, never a demand, for
+// a client certificate (RFC 8705, DESIGN §8). Nothing is verified here:
+// self-signed certificates (self_signed_tls_client_auth) must get through,
+// and package mtls checks chains for tls_client_auth. The admin listener
+// does not ask, so that browsers on the console are not offered a
+// certificate picker (they are when the console shares the public one).
+func listenerTLS(public bool) *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if public {
+		c.ClientAuth = tls.RequestClientCert
+	}
+	return c
+}
+
 // Run serves until ctx is done, then shuts down gracefully: listeners stop
 // accepting, requests in flight finish, background work stops.
 func (s *Server) Run(ctx context.Context) error {
@@ -310,7 +325,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn(w)
 	}
 	var servers []*http.Server
-	listen := func(addr string, h http.Handler) error {
+	listen := func(addr string, h http.Handler, public bool) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return err
@@ -320,7 +335,7 @@ func (s *Server) Run(ctx context.Context) error {
 		go func() {
 			var err error
 			if s.cfg.TLSCert != "" {
-				srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				srv.TLSConfig = listenerTLS(public)
 				err = srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
 			} else {
 				err = srv.Serve(ln)
@@ -332,11 +347,11 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "tls", s.cfg.TLSCert != "")
 		return nil
 	}
-	if err := listen(s.cfg.Addr, s.public); err != nil {
+	if err := listen(s.cfg.Addr, s.public, true); err != nil {
 		return err
 	}
 	if s.admin != nil {
-		if err := listen(s.cfg.AdminAddr, s.admin); err != nil {
+		if err := listen(s.cfg.AdminAddr, s.admin, false); err != nil {
 			return err
 		}
 	}
