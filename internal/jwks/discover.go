@@ -73,6 +73,9 @@ func get(ctx context.Context, client *http.Client, url string, timeout time.Dura
 		return nil, nil, fmt.Errorf("jwks: GET %s: status %d", redacted(url), resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // an answer that came after the deadline is none
+	}
 	if err != nil {
 		return nil, nil, fetchError(ctx, url, timeout, err)
 	}

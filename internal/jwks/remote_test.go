@@ -61,7 +61,7 @@ func newKeyServer(t testing.TB, keys ...any) *keyServer {
 			select {
 			case <-block:
 			case <-r.Context().Done():
-				return
+				panic(http.ErrAbortHandler) // no answer at all
 			}
 		}
 		w.Header().Set("Cache-Control", "max-age="+maxAge)
@@ -265,8 +265,8 @@ func TestRemoteFirstFetchIsBounded(t *testing.T) {
 	if err2 == nil || !strings.Contains(err2.Error(), "within 100ms") {
 		t.Errorf("Load right after: got %v, want the last failure", err2)
 	}
-	if got := ks.fetches.Load(); got != 1 {
-		t.Errorf("fetches: got %d, want 1", got)
+	if got := ks.fetches.Load(); got > 1 { // 0 when even the TLS handshake took too long
+		t.Errorf("requests: got %d, want at most 1", got)
 	}
 }
 
