@@ -25,5 +25,7 @@
 //
 // This package is imported by code outside gatehouse: of gatehouse's
 // packages it may import only internal/bearer (the RFC 6750 header and
-// challenge rules, standard library only), never the server's.
+// challenge rules, standard library only) and internal/jwks (which keys of
+// a JWKS are usable, the JWKS cache and metadata discovery, shared with
+// the token endpoint's client and federation keys), never the server's.
 package verify

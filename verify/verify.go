@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse/gatehouse/internal/jwks"
 )
 
 // Defaults for the zero values of Config.
@@ -23,6 +23,10 @@ const (
 
 // maxTokenBytes bounds the token accepted; gatehouse's are far smaller.
 const maxTokenBytes = 16 << 10
+
+// signatureAlgorithms are the algorithms a token may name: those a
+// published key may verify, never "none" or HMAC.
+var signatureAlgorithms = jwks.SignatureAlgorithms()
 
 // Config says which tokens a Verifier accepts and where it finds the keys.
 type Config struct {
@@ -73,23 +77,14 @@ type KeySource interface {
 // A Verifier checks access tokens offline against the issuer's published
 // keys. It is safe for concurrent use.
 type Verifier struct {
-	issuer     string
-	audience   string
-	anyAud     bool
-	source     KeySource
-	jwksURL    string
-	client     *http.Client
-	leeway     time.Duration
-	minRefresh time.Duration
-	realm      string
-	now        func() time.Time
-
-	group singleflight.Group
-
-	mu        sync.RWMutex
-	keys      map[string]publicKey
-	expires   time.Time // when the cached JWKS goes stale
-	lastFetch time.Time // when the JWKS was last fetched or tried
+	issuer   string
+	audience string
+	anyAud   bool
+	source   KeySource    // Config.Keys; nil when the keys are fetched
+	remote   *jwks.Remote // the issuer's JWKS, when source is nil
+	leeway   time.Duration
+	realm    string
+	now      func() time.Time
 }
 
 // New returns a Verifier for cfg. Unless cfg.JWKSURL is set it reads the
@@ -103,19 +98,13 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, errors.New("verify: Config.Audience is required")
 	}
 	v := &Verifier{
-		issuer:     cfg.Issuer,
-		audience:   cfg.Audience,
-		anyAud:     cfg.SkipAudienceCheck,
-		source:     cfg.Keys,
-		jwksURL:    cfg.JWKSURL,
-		client:     cfg.HTTPClient,
-		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
-		minRefresh: orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval),
-		realm:      cfg.Realm,
-		now:        cfg.Now,
-	}
-	if v.client == nil {
-		v.client = &http.Client{Timeout: fetchTimeout}
+		issuer:   cfg.Issuer,
+		audience: cfg.Audience,
+		anyAud:   cfg.SkipAudienceCheck,
+		source:   cfg.Keys,
+		leeway:   orDefault(cfg.Leeway, DefaultLeeway),
+		realm:    cfg.Realm,
+		now:      cfg.Now,
 	}
 	if v.realm == "" {
 		v.realm = cfg.Audience
@@ -126,20 +115,30 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if v.source != nil {
 		return v, nil
 	}
-	if v.jwksURL == "" {
-		u, err := discover(ctx, v.client, v.issuer)
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: jwks.DefaultTimeout}
+	}
+	jwksURL := cfg.JWKSURL
+	if jwksURL == "" {
+		u, err := jwks.Discover(ctx, client, v.issuer)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("verify: %w", err)
 		}
-		v.jwksURL = u
-	} else if err := checkURL(v.jwksURL); err != nil {
+		jwksURL = u
+	}
+	minRefresh := orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval)
+	if minRefresh == 0 {
+		minRefresh = -1 // jwks: negative means no limit
+	}
+	remote, err := jwks.NewRemote(jwksURL, jwks.RemoteOptions{HTTPClient: client, MinRefresh: minRefresh, Now: v.now})
+	if err != nil {
 		return nil, fmt.Errorf("verify: Config.JWKSURL: %w", err)
 	}
-	keys, ttl, err := fetchKeys(ctx, v.client, v.jwksURL)
-	if err != nil {
-		return nil, err
+	if _, err := remote.Load(ctx); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
 	}
-	v.store(keys, ttl, v.now())
+	v.remote = remote
 	return v, nil
 }
 
@@ -185,10 +184,10 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Claims, error)
 	if err != nil {
 		return nil, err
 	}
-	if string(key.alg) != header.Algorithm {
-		return nil, invalid(ErrAlgorithm, fmt.Sprintf("header alg %q, key alg %q", header.Algorithm, key.alg))
+	if key.Alg != header.Algorithm {
+		return nil, invalid(ErrAlgorithm, fmt.Sprintf("header alg %q, key alg %q", header.Algorithm, key.Alg))
 	}
-	payload, err := jws.Verify(key.key)
+	payload, err := jws.Verify(key.Public)
 	if err != nil {
 		return nil, invalid(ErrSignature, err.Error())
 	}
@@ -249,86 +248,39 @@ func (v *Verifier) checkAudience(c *Claims) error {
 	return nil
 }
 
-// key returns the published key with this kid. An unknown kid refreshes
-// the JWKS once (see refresh); a stale JWKS is refreshed in the background
-// while the cached keys go on serving.
-func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
+// key returns the published key with this kid, and the one algorithm it
+// verifies. The JWKS cache refreshes once on an unknown kid, rate-limited,
+// and in the background when stale (see jwks.Remote). Where the JWKS holds
+// several keys with one kid, the first is used.
+func (v *Verifier) key(ctx context.Context, kid string) (jwks.Key, error) {
 	if v.source != nil {
 		return v.sourceKey(kid)
 	}
-	v.mu.RLock()
-	k, ok := v.keys[kid]
-	stale := !v.now().Before(v.expires)
-	v.mu.RUnlock()
-	if ok {
-		if stale {
-			// The cached keys serve meanwhile; a failed refresh keeps them.
-			go v.refresh(context.WithoutCancel(ctx))
-		}
-		return k, nil
+	keys, err := v.remote.Lookup(ctx, kid, "")
+	if err != nil {
+		return jwks.Key{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q; refreshing the JWKS: %v", kid, err))
 	}
-	if err := v.refresh(ctx); err != nil {
-		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q; refreshing the JWKS: %v", kid, err))
+	if len(keys) == 0 {
+		return jwks.Key{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
 	}
-	v.mu.RLock()
-	k, ok = v.keys[kid]
-	v.mu.RUnlock()
-	if !ok {
-		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
+	k := keys[0]
+	if k.Alg == "" {
+		// gatehouse publishes alg; a key without one signs the single
+		// algorithm gatehouse would use with it.
+		k.Alg = jwks.DefaultAlgorithm(k.Public)
 	}
 	return k, nil
 }
 
 // sourceKey looks kid up in Config.Keys, holding its keys to the same
 // rules as a fetched JWKS (usable algorithm for the key's type).
-func (v *Verifier) sourceKey(kid string) (publicKey, error) {
+func (v *Verifier) sourceKey(kid string) (jwks.Key, error) {
 	key, alg, ok := v.source.VerificationKey(kid)
 	if !ok {
-		return publicKey{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
+		return jwks.Key{}, invalid(ErrUnknownKey, fmt.Sprintf("kid %q", kid))
 	}
-	if !fits(jose.SignatureAlgorithm(alg), key) {
-		return publicKey{}, invalid(ErrAlgorithm, fmt.Sprintf("key %q cannot sign %s", kid, alg))
+	if !jwks.Fits(alg, key) {
+		return jwks.Key{}, invalid(ErrAlgorithm, fmt.Sprintf("key %q cannot sign %s", kid, alg))
 	}
-	return publicKey{alg: jose.SignatureAlgorithm(alg), key: key}, nil
-}
-
-// refresh fetches the JWKS, unless a fetch was made or tried less than
-// MinRefreshInterval ago. Concurrent callers share one fetch; the check
-// runs inside the shared call, so a burst of unknown kids costs at most one
-// request per interval. A failed fetch keeps the cached keys.
-func (v *Verifier) refresh(ctx context.Context) error {
-	ch := v.group.DoChan("jwks", func() (any, error) {
-		v.mu.Lock()
-		recent := v.now().Sub(v.lastFetch) < v.minRefresh
-		if !recent {
-			v.lastFetch = v.now()
-		}
-		v.mu.Unlock()
-		if recent {
-			return nil, nil
-		}
-		// The fetch outlives a caller that gives up: others may be waiting.
-		keys, ttl, err := fetchKeys(context.WithoutCancel(ctx), v.client, v.jwksURL)
-		if err != nil {
-			return nil, err
-		}
-		v.store(keys, ttl, v.now())
-		return nil, nil
-	})
-	select {
-	case r := <-ch:
-		return r.Err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// store replaces the cached keys. The cache lives at least
-// MinRefreshInterval, however short the max-age.
-func (v *Verifier) store(keys map[string]publicKey, ttl time.Duration, now time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.keys = keys
-	v.expires = now.Add(max(ttl, v.minRefresh))
-	v.lastFetch = now
+	return jwks.Key{KID: kid, Alg: alg, Public: key}, nil
 }

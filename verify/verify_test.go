@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -375,57 +374,38 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestParseKeySet(t *testing.T) {
-	ec, rk, ed := testKeys()["ec"].public(), testKeys()["rsa"].public(), testKeys()["ed"].public()
-	enc := rk
-	enc.KeyID, enc.Use = "enc", "enc"
-	wrongAlg := ec
-	wrongAlg.KeyID, wrongAlg.Algorithm = "ec-as-rs", "RS256"
-	hsAlg := rk
-	hsAlg.KeyID, hsAlg.Algorithm = "rsa-as-hs", "HS256"
-	noAlg := ed
-	noAlg.KeyID, noAlg.Algorithm = "ed-no-alg", ""
-	noKid := ec
-	noKid.KeyID = ""
-	private := jose.JSONWebKey{Key: testKeys()["ec"].priv, KeyID: "private", Algorithm: "ES256"}
-	set := []any{ec, rk, ed, enc, wrongAlg, hsAlg, noAlg, noKid, private,
-		map[string]string{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac", "alg": "HS256"},
-		map[string]string{"kty": "future", "kid": "pq"}}
-	body, err := json.Marshal(map[string]any{"keys": set})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := parseKeySet(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for kid, k := range keys {
-		got = append(got, kid+":"+string(k.alg))
-	}
-	slices.Sort(got)
-	want := []string{"ec-1:ES256", "ed-1:EdDSA", "ed-no-alg:EdDSA", "rsa-1:RS256"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-func TestMaxAge(t *testing.T) {
+// TestVerifyKeyWithoutAlg: a published key without "alg" verifies only the
+// one algorithm gatehouse would sign with it (RS256 for RSA), and unusable
+// keys beside it (another use, an algorithm unfit for the key) are skipped.
+func TestVerifyKeyWithoutAlg(t *testing.T) {
+	fi := newIssuer(t, newClock())
+	noAlg := testKeys()["rotated"]
+	pub := noAlg.public()
+	pub.Algorithm = ""
+	enc := testKeys()["attacker"].public()
+	enc.Use = "enc"
+	unfit := testKeys()["ec"].public()
+	unfit.KeyID, unfit.Algorithm = "ec-as-rs", "RS256"
+	fi.mu.Lock()
+	fi.keys = append(fi.keys, pub, enc, unfit)
+	fi.mu.Unlock()
+	v := newTestVerifier(t, fi)
 	tests := []struct {
-		header string
-		want   time.Duration
+		name  string
+		token string
+		want  error
 	}{
-		{"", defaultKeysTTL},
-		{"public, max-age=600", 10 * time.Minute},
-		{"max-age=0", 0},
-		{"no-store", 0},
-		{"max-age=abc", defaultKeysTTL},
-		{"max-age=99999999999999999", maxKeysTTL},
-		{`MAX-AGE="60"`, time.Minute},
+		{"RS256 with the alg-less key", fi.token(t, noAlg, fi.claims(), nil), nil},
+		{"PS256 with the alg-less key", signWith(t, jose.PS256, noAlg, fi.claims(), nil), ErrAlgorithm},
+		{"key published for encryption", fi.token(t, testKeys()["attacker"], fi.claims(), nil), ErrUnknownKey},
+		{"EC key published as RS256", signWith(t, jose.ES256, signingKey{kid: "ec-as-rs", priv: testKeys()["ec"].priv}, fi.claims(), nil), ErrUnknownKey},
 	}
 	for _, tt := range tests {
-		if got := maxAge(tt.header); got != tt.want {
-			t.Errorf("maxAge(%q): got %v, want %v", tt.header, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(t.Context(), tt.token)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

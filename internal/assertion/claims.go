@@ -1,0 +1,122 @@
+package assertion
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"time"
+)
+
+// Claims are the claims of a verified assertion.
+type Claims struct {
+	Issuer   string   // iss
+	Subject  string   // sub
+	Audience []string // aud, a string or an array in the token
+	JTI      string   // jti; empty when absent
+	Expiry   time.Time
+	// IssuedAt and NotBefore are zero when the token has no iat or nbf.
+	IssuedAt  time.Time
+	NotBefore time.Time
+	// AcceptedUntil is the last instant Verify accepts this assertion:
+	// Expiry plus the leeway. A replay cache must remember the jti until
+	// then (replay.ID.ExpiresAt), not only until Expiry.
+	AcceptedUntil time.Time
+
+	// KeyID and Algorithm are the "kid" (empty when absent) and "alg"
+	// headers the signature was verified with.
+	KeyID     string
+	Algorithm string
+
+	// Raw holds every claim as encoding/json decodes it into an any:
+	// strings, bool, nil, []any, map[string]any, and every number as a
+	// float64 (exact up to 2^53), as in verify.Claims.Raw.
+	Raw map[string]any
+}
+
+// wireClaims is the JSON form of the registered claims Verify reads. A
+// claim of the wrong type fails the decoding.
+type wireClaims struct {
+	Issuer    string       `json:"iss"`
+	Subject   string       `json:"sub"`
+	Audience  audience     `json:"aud"`
+	JTI       string       `json:"jti"`
+	Expiry    *numericDate `json:"exp"`
+	IssuedAt  *numericDate `json:"iat"`
+	NotBefore *numericDate `json:"nbf"`
+}
+
+// decodeClaims parses a verified payload; exp is required.
+func decodeClaims(payload []byte) (*Claims, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(payload, &raw); err != nil || raw == nil {
+		return nil, refuse(ErrMalformed, "claims are not a JSON object")
+	}
+	var w wireClaims
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return nil, refuse(ErrMalformed, "claims: %v", err)
+	}
+	if w.Expiry == nil {
+		return nil, refuse(ErrMalformed, "no exp claim")
+	}
+	c := &Claims{
+		Issuer:   w.Issuer,
+		Subject:  w.Subject,
+		Audience: w.Audience,
+		JTI:      w.JTI,
+		Expiry:   w.Expiry.t,
+		Raw:      raw,
+	}
+	if w.IssuedAt != nil {
+		c.IssuedAt = w.IssuedAt.t
+	}
+	if w.NotBefore != nil {
+		c.NotBefore = w.NotBefore.t
+	}
+	return c, nil
+}
+
+// audience is the "aud" claim: a string or an array of strings (RFC 7519
+// §4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		var list []string
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		*a = list
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s != "" {
+		*a = audience{s}
+	}
+	return nil
+}
+
+// numericDate is a JWT NumericDate: seconds since the epoch, possibly with
+// a fraction (RFC 7519 §2).
+type numericDate struct{ t time.Time }
+
+// maxNumericDate keeps seconds within what time.Unix handles exactly.
+const maxNumericDate = 1 << 53
+
+var errNumericDate = errors.New("NumericDate out of range")
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if f < 0 || f > maxNumericDate || math.IsNaN(f) {
+		return errNumericDate
+	}
+	sec, frac := math.Modf(f)
+	d.t = time.Unix(int64(sec), int64(frac*1e9))
+	return nil
+}
