@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,11 +40,14 @@ type Config struct {
 	// ClientCA is the PEM bundle tls_client_auth certificates must chain
 	// to; ClientCertHeader the header a trusted proxy passes the client
 	// certificate in (DESIGN §8, package mtls).
-	ClientCA         string        `yaml:"client_ca"`
-	ClientCertHeader string        `yaml:"client_cert_header"`
-	AuditRetention   time.Duration `yaml:"audit_retention"`
-	LogLevel         string        `yaml:"log_level"`
-	LogFormat        string        `yaml:"log_format"`
+	ClientCA         string `yaml:"client_ca"`
+	ClientCertHeader string `yaml:"client_cert_header"`
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a
+	// server nonce (RFC 9449 §8).
+	DPoPNonce      bool          `yaml:"dpop_nonce"`
+	AuditRetention time.Duration `yaml:"audit_retention"`
+	LogLevel       string        `yaml:"log_level"`
+	LogFormat      string        `yaml:"log_format"`
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
 	// never from a file or flag (those end up in shell history and repos).
 	KEK string `yaml:"-"`
@@ -101,6 +105,7 @@ var Settings = []Setting{
 	{"trusted-proxy", "GATEHOUSE_TRUSTED_PROXIES", "CIDR of a proxy whose X-Forwarded-* headers are trusted (repeatable; env: comma-separated)"},
 	{"client-ca", "GATEHOUSE_CLIENT_CA", "CA bundle (PEM) that tls_client_auth client certificates must chain to"},
 	{"client-cert-header", "GATEHOUSE_CLIENT_CERT_HEADER", "header in which a --trusted-proxy passes the client certificate: URL-escaped or plain PEM (nginx), or Envoy's X-Forwarded-Client-Cert"},
+	{"dpop-nonce", "GATEHOUSE_DPOP_NONCE", "require a server nonce in DPoP proofs at the token endpoint (true or false)"},
 	{"audit-retention", "GATEHOUSE_AUDIT_RETENTION", "how long audit events are kept (0 keeps them forever)"},
 	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
@@ -140,6 +145,10 @@ func (c *Config) Set(flag, value string) error {
 		c.ClientCA = value
 	case "client-cert-header":
 		c.ClientCertHeader = value
+	case "dpop-nonce":
+		if c.DPoPNonce, err = strconv.ParseBool(value); err != nil {
+			return fmt.Errorf("--%s: %q is not true or false", flag, value)
+		}
 	case "audit-retention":
 		c.AuditRetention, err = time.ParseDuration(value)
 	case "log-level":

@@ -36,6 +36,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
+// WithCause sets the error's cause, which is logged and never sent.
+func (e *Error) WithCause(cause error) *Error {
+	e.Cause = cause
+	return e
+}
+
 func newError(status int, code, format string, args ...any) *Error {
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Status: status}
 }
@@ -52,6 +58,22 @@ func ErrInvalidClient(basic bool) *Error {
 	if basic {
 		e.Challenge = `Basic realm="gatehouse", charset="UTF-8"`
 	}
+	return e
+}
+
+// ErrInvalidDPoPProof is a DPoP proof that is missing where required, or
+// fails a check of RFC 9449 §4.3 (400); cause says which, for the log.
+func ErrInvalidDPoPProof(description string, cause error) *Error {
+	e := newError(http.StatusBadRequest, "invalid_dpop_proof", "%s", description)
+	e.Cause = cause
+	return e
+}
+
+// ErrUseDPoPNonce asks the client to retry with the server's nonce (RFC
+// 9449 §8), sent in the DPoP-Nonce header.
+func ErrUseDPoPNonce(nonce string) *Error {
+	e := newError(http.StatusBadRequest, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof.")
+	e.Header = map[string]string{"DPoP-Nonce": nonce}
 	return e
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 				}
 				continue
 			}
-			if err2 != nil || got != again {
+			if err2 != nil || !reflect.DeepEqual(got, again) {
 				t.Fatalf("second parse: got %+v, %v; want %+v, nil", again, err2, got)
 			}
 			if got.Basic && (got.ClientID == "" || !strings.HasPrefix(strings.ToLower(strings.TrimSpace(authorization)), "basic")) {

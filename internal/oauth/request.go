@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,24 @@ type TokenRequest struct {
 	// and revocation (RFC 7009).
 	Token         string
 	TokenTypeHint string
+	// ClientAssertionType and ClientAssertion carry RFC 7523 §2.2 client
+	// authentication (private_key_jwt).
+	ClientAssertionType string
+	ClientAssertion     string
+	// DPoP is the request's one DPoP proof header (RFC 9449 §4), or "".
+	DPoP string
+
+	// Set by the endpoint, not parsed: the client certificate the caller
+	// presented (RFC 8705), with the chain it sent, and the endpoint's
+	// URL as clients address it (a DPoP proof's htu and an assertion's
+	// audience).
+	ClientCert  *x509.Certificate
+	CertChain   []*x509.Certificate
+	EndpointURL string
 }
+
+// ClientAssertionJWT is the only client_assertion_type (RFC 7523 §2.2).
+const ClientAssertionJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // ParseOptions says where a token endpoint reads parameters from.
 type ParseOptions struct {
@@ -87,6 +105,15 @@ func ParseTokenRequest(w http.ResponseWriter, r *http.Request, opts ParseOptions
 	_, req.ScopeGiven = params["scope"]
 	req.Token = get("token")
 	req.TokenTypeHint = get("token_type_hint")
+	req.ClientAssertionType = get("client_assertion_type")
+	req.ClientAssertion = get("client_assertion")
+	switch proofs := r.Header.Values("DPoP"); len(proofs) {
+	case 0:
+	case 1:
+		req.DPoP = proofs[0]
+	default:
+		return req, ErrInvalidDPoPProof("Send one DPoP proof, not several.", nil)
+	}
 
 	if err := req.applyBasic(r.Header.Get("Authorization")); err != nil {
 		return req, err

@@ -19,11 +19,15 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/dpop"
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
+	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/token"
@@ -46,6 +50,9 @@ type Server struct {
 	// throttle counts failed authentication at every endpoint that checks
 	// a client's credentials, the console's sign-in included.
 	throttle *limits.AuthThrottle
+	// used makes client assertion and DPoP proof ids single-use.
+	used     *replay.Cache
+	stopUsed context.CancelFunc
 	now      func() time.Time // nil: time.Now
 	// consoleKey signs console sessions; derived from the KEK so every node
 	// sharing the database accepts every node's sessions.
@@ -60,6 +67,9 @@ type Options struct {
 	// Store replaces the store that cfg names.
 	Store store.Store
 	Now   func() time.Time
+	// OutboundHTTP fetches outside documents (clients' jwks_uri); nil
+	// means a default client with timeouts.
+	OutboundHTTP *http.Client
 }
 
 // New builds a node: opens the store (migrating it), loads the KEK, makes
@@ -118,8 +128,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err := s.catalog.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("loading clients and APIs: %w", err)
 	}
-	s.issuer, err = token.NewIssuer(token.Config{IssuerURL: cfg.Issuer, DefaultAudience: cfg.DefaultAudience},
-		s.keys, s.catalog, st, s.throttle, s.limiter, opts.Now)
+	tcfg, err := s.tokenConfig(kek, opts)
+	if err != nil {
+		return nil, err
+	}
+	var shared replay.Shared
+	if st.Shared() {
+		shared = claimer{st}
+	}
+	s.used = replay.New(shared, 2*time.Second, opts.Now)
+	s.issuer, err = token.NewIssuer(tcfg, s.keys, s.catalog, st, s.throttle, s.limiter, s.used, opts.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +148,37 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		return nil, err
 	}
 	return s, nil
+}
+
+// tokenConfig is the token endpoint's configuration: issuer, the CA of
+// certificate clients, how clients' jwks_uri are fetched, DPoP nonces
+// (keyed from the KEK, so every node accepts every node's).
+func (s *Server) tokenConfig(kek *keys.KEK, opts Options) (token.Config, error) {
+	ca, err := mtls.LoadAuthority(s.cfg.ClientCA)
+	if err != nil {
+		return token.Config{}, err
+	}
+	tc := token.Config{
+		IssuerURL: s.cfg.Issuer, DefaultAudience: s.cfg.DefaultAudience, ClientCA: ca,
+		JWKS: jwks.RemoteOptions{HTTPClient: opts.OutboundHTTP, RequireHTTPS: true, Timeout: 5 * time.Second},
+	}
+	if s.cfg.DPoPNonce {
+		if tc.DPoP.Nonces, err = dpop.NewNonceIssuer(kek.DeriveKey("gatehouse dpop nonce v1"), time.Minute, opts.Now); err != nil {
+			return token.Config{}, err
+		}
+	}
+	return tc, nil
+}
+
+// claimer claims single-use ids in the store for replay.Cache.
+type claimer struct{ st store.Store }
+
+func (c claimer) ClaimIDs(ctx context.Context, ids []replay.ID) ([]bool, error) {
+	used := make([]store.UsedID, len(ids))
+	for i, id := range ids {
+		used[i] = store.UsedID{Key: id.Key, ExpiresAt: id.ExpiresAt}
+	}
+	return c.st.ClaimIDs(ctx, used)
 }
 
 // CredentialsPath is where the bootstrap admin credentials are written.
@@ -159,7 +208,7 @@ func (s *Server) maxTokenTTL() time.Duration {
 func (s *Server) routes() error {
 	proxies := proxy.NewTrust(s.cfg.TrustedProxies)
 	public := http.NewServeMux()
-	tokens := token.NewHandler(s.issuer, proxies, &tokenObserver{metrics: s.metrics, audit: s.audit}, s.log)
+	tokens := token.NewHandler(s.issuer, proxies, s.cfg.ClientCertHeader, &tokenObserver{metrics: s.metrics, audit: s.audit}, s.log)
 	public.Handle("/oauth/token", tokens)
 	public.HandleFunc("/oauth/introspect", tokens.Introspect)
 	public.HandleFunc("/oauth/revoke", tokens.Revoke)
@@ -272,14 +321,23 @@ func (s *Server) Store() store.Store { return s.store }
 
 // Close writes the audit events still queued, then releases the store.
 func (s *Server) Close() error {
+	if s.stopUsed != nil {
+		s.stopUsed()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return errors.Join(s.audit.Close(ctx), s.store.Close())
 }
 
-// StartBackground starts the audit writer (Run does this itself); tests
-// that serve Handler without Run call it.
-func (s *Server) StartBackground() { s.audit.Start() }
+// StartBackground starts the audit writer and the single-use claims (Run
+// does this itself); tests that serve Handler without Run call it, and
+// Close stops them.
+func (s *Server) StartBackground() {
+	s.audit.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopUsed = cancel
+	go s.used.Run(ctx)
+}
 
 // Timeouts for every listener.
 const (
@@ -361,6 +419,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); s.background(bg) }()
 	wg.Go(func() { s.watchChanges(bg) })
+	wg.Go(func() { s.used.Run(bg) })
 
 	<-ctx.Done()
 	s.log.Info("shutting down")

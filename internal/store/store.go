@@ -59,6 +59,10 @@ type Store interface {
 	AuditStore
 	ChangeFeed
 
+	// Shared reports whether several nodes may use this database at once
+	// (PostgreSQL), so that what must hold across nodes (single-use ids)
+	// goes through it; the embedded SQLite store serves one node.
+	Shared() bool
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,7 +2,11 @@ package token
 
 import (
 	"context"
+	"crypto"
+	"errors"
+	"fmt"
 
+	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -16,30 +20,103 @@ type authMethod struct {
 	names []string
 	// presented reports whether req carries this method's credential.
 	presented func(req *oauth.TokenRequest) bool
+	// clientID is the client the credential names, or "".
+	clientID func(req *oauth.TokenRequest) string
 	// check verifies the credential for client, which is nil when the
 	// request names no known client: the check must then fail after the
-	// same work as a wrong credential.
-	check func(ctx context.Context, i *Issuer, req *oauth.TokenRequest, client *store.Client) bool
+	// same work as a wrong credential. It returns why it failed, for the
+	// log; the caller answers invalid_client whatever the reason.
+	check func(ctx context.Context, i *Issuer, req *oauth.TokenRequest, client *store.Client) (store.Confirmation, error)
 }
 
-// authMethods are tried in order; the last one takes any request.
+// authMethods are tried in order; the last one takes any request, so that
+// a request with no credential fails like a wrong secret.
 var authMethods = []authMethod{
+	{
+		// RFC 7523 §2.2: a JWT the client signed with its own key.
+		names: []string{store.AuthPrivateKeyJWT},
+		presented: func(req *oauth.TokenRequest) bool {
+			return req.ClientAssertionType != "" || req.ClientAssertion != ""
+		},
+		clientID: assertionClientID,
+		check:    checkAssertion,
+	},
+	{
+		// RFC 8705 §2: a certificate, with no secret. Which of the two
+		// methods applies is the client's registration.
+		names:     []string{store.AuthTLS, store.AuthSelfSignedTLS},
+		presented: func(req *oauth.TokenRequest) bool { return req.ClientCert != nil && req.ClientSecret == "" },
+		clientID:  func(req *oauth.TokenRequest) string { return req.ClientID },
+		check:     checkCertificate,
+	},
 	{
 		// RFC 6749 §2.3.1: a secret in the body or in HTTP Basic (the
 		// parser has already decoded either into ClientID/ClientSecret).
 		names:     []string{"client_secret_basic", "client_secret_post"},
 		presented: func(*oauth.TokenRequest) bool { return true },
-		check: func(ctx context.Context, i *Issuer, req *oauth.TokenRequest, client *store.Client) bool {
-			var secrets []store.Secret // nil: an unknown client, checked against stand-ins
-			if client != nil {
-				secrets = client.Secrets
-				if secrets == nil {
-					secrets = []store.Secret{}
-				}
-			}
-			return i.secrets.Check(ctx, secrets, req.ClientSecret, i.now())
-		},
+		clientID:  func(req *oauth.TokenRequest) string { return req.ClientID },
+		check:     checkSecret,
 	},
+}
+
+// errWrongMethod: the client is registered with another method.
+var errWrongMethod = errors.New("the client is registered with another authentication method")
+
+func checkSecret(ctx context.Context, i *Issuer, req *oauth.TokenRequest, client *store.Client) (store.Confirmation, error) {
+	var secrets []store.Secret // nil: an unknown client, checked against stand-ins
+	if client != nil {
+		secrets = client.Secrets
+		if secrets == nil || !client.Auth.UsesSecret() {
+			secrets = []store.Secret{}
+		}
+	}
+	if !i.secrets.Check(ctx, secrets, req.ClientSecret, i.now()) {
+		if client != nil && !client.Auth.UsesSecret() {
+			return store.Confirmation{}, errWrongMethod
+		}
+		return store.Confirmation{}, errors.New("wrong or expired secret")
+	}
+	return store.Confirmation{}, nil
+}
+
+// checkCertificate authenticates by the presented certificate (RFC 8705
+// §2.1 and §2.2); the token it gets is bound to that certificate (§3).
+func checkCertificate(_ context.Context, i *Issuer, req *oauth.TokenRequest, client *store.Client) (store.Confirmation, error) {
+	if client == nil {
+		return store.Confirmation{}, errors.New("unknown client")
+	}
+	cert := req.ClientCert
+	switch client.Auth.Method {
+	case store.AuthTLS:
+		if err := i.cfg.ClientCA.Verify(cert, req.CertChain, i.now()); err != nil {
+			return store.Confirmation{}, fmt.Errorf("certificate: %w", err)
+		}
+		subject, err := mtls.ParseSubject(client.Auth.TLSSubjectKind, client.Auth.TLSSubject)
+		if err != nil {
+			return store.Confirmation{}, fmt.Errorf("the client's registered subject: %w", err)
+		}
+		if !subject.Matches(cert) {
+			return store.Confirmation{}, errors.New("certificate does not match the client's registered " + subject.Kind)
+		}
+	case store.AuthSelfSignedTLS:
+		set, err := i.clientKeys.static(client)
+		if err != nil {
+			return store.Confirmation{}, err
+		}
+		var keys []crypto.PublicKey
+		for _, k := range set.Keys() {
+			keys = append(keys, k.Public)
+		}
+		if !mtls.MatchesKey(cert, keys) {
+			return store.Confirmation{}, errors.New("certificate key is not among the client's keys")
+		}
+		if now := i.now(); now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			return store.Confirmation{}, errors.New("certificate is outside its validity period")
+		}
+	default:
+		return store.Confirmation{}, errWrongMethod
+	}
+	return store.Confirmation{X5TS256: mtls.Thumbprint(cert)}, nil
 }
 
 // AuthMethods lists the client authentication methods the token endpoint
@@ -54,37 +131,62 @@ func AuthMethods() []string {
 
 // authenticateThrottled refuses callers that keep failing before their
 // credential is even checked, and counts their failures.
-func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, error) {
+func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, store.Confirmation, error) {
 	if wait := i.throttle.Blocked(req.ClientID, addr); wait > 0 {
-		return nil, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
+		return nil, store.Confirmation{}, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
 	}
-	client, err := i.Authenticate(ctx, req)
+	client, cnf, err := i.authenticate(ctx, &req)
 	if err != nil {
 		i.throttle.Failed(req.ClientID, addr)
 	}
-	return client, err
+	return client, cnf, err
 }
 
 // Authenticate checks the client's credentials. Unknown, disabled and
 // deleted clients and wrong or expired credentials all give the same
 // invalid_client, after the same work.
 func (i *Issuer) Authenticate(ctx context.Context, req oauth.TokenRequest) (*store.Client, error) {
-	if req.ClientID == "" {
-		return nil, oauth.ErrInvalidClient(req.Basic)
-	}
+	c, _, err := i.authenticate(ctx, &req)
+	return c, err
+}
+
+// authenticate picks the request's method, finds the client it names and
+// checks the credential. It fills req.ClientID when only the credential
+// named the client. cnf is the binding the credential gives the token.
+func (i *Issuer) authenticate(ctx context.Context, req *oauth.TokenRequest) (*store.Client, store.Confirmation, error) {
 	var method authMethod
 	for _, m := range i.methods {
-		if m.presented(&req) {
+		if m.presented(req) {
 			method = m
 			break
 		}
 	}
-	client, known := i.catalog.Client(req.ClientID)
+	if method.names[0] == store.AuthPrivateKeyJWT && (req.ClientSecret != "" || req.Basic) {
+		return nil, store.Confirmation{}, oauth.ErrInvalidRequest("Use one client authentication method: a client assertion or a secret, not both.")
+	}
+	id := method.clientID(req)
+	if req.ClientID != "" && id != req.ClientID {
+		return nil, store.Confirmation{}, oauth.ErrInvalidClient(req.Basic).WithCause(errors.New("client_id does not match the credential"))
+	}
+	req.ClientID = id
+	fail := func(cause error) (*store.Client, store.Confirmation, error) {
+		return nil, store.Confirmation{}, oauth.ErrInvalidClient(req.Basic).WithCause(cause)
+	}
+	if id == "" {
+		return fail(errors.New("no client id"))
+	}
+	client, known := i.catalog.Client(id)
 	if !known {
 		client = nil
 	}
-	if !method.check(ctx, i, &req, client) || client == nil || client.Disabled {
-		return nil, oauth.ErrInvalidClient(req.Basic)
+	cnf, err := method.check(ctx, i, req, client)
+	switch {
+	case err != nil:
+		return fail(fmt.Errorf("%s: %w", method.names[0], err))
+	case client == nil:
+		return fail(errors.New("unknown client"))
+	case client.Disabled:
+		return fail(errors.New("client is disabled"))
 	}
-	return client, nil
+	return client, cnf, nil
 }

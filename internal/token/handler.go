@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -19,18 +20,36 @@ import (
 type Handler struct {
 	issuer   *Issuer
 	proxies  *proxy.Trust
+	certs    mtls.Source
 	observer Observer
 	log      *slog.Logger
 }
 
 // NewHandler serves iss's endpoints. proxies decides the caller's address
-// (nil: the connection's peer); observer hears every outcome (audit,
-// metrics; nil: nobody).
-func NewHandler(iss *Issuer, proxies *proxy.Trust, observer Observer, log *slog.Logger) *Handler {
+// (nil: the connection's peer); certHeader names the header a trusted
+// TLS-terminating proxy puts the client's certificate in ("": none, only
+// certificates of TLS connections to gatehouse count); observer hears
+// every outcome (audit, metrics; nil: nobody).
+func NewHandler(iss *Issuer, proxies *proxy.Trust, certHeader string, observer Observer, log *slog.Logger) *Handler {
 	if observer == nil {
 		observer = nopObserver{}
 	}
-	return &Handler{issuer: iss, proxies: proxies, observer: observer, log: log}
+	return &Handler{issuer: iss, proxies: proxies, certs: mtls.Source{Header: certHeader, Proxies: proxies},
+		observer: observer, log: log}
+}
+
+// parse reads a request to one of the endpoints, with what the
+// connection says: the client certificate and the endpoint's URL.
+func (h *Handler) parse(w http.ResponseWriter, r *http.Request, opts oauth.ParseOptions) (oauth.TokenRequest, error) {
+	req, err := oauth.ParseTokenRequest(w, r, opts)
+	if err != nil {
+		return req, err
+	}
+	req.EndpointURL = strings.TrimSuffix(h.issuer.cfg.IssuerURL, "/") + r.URL.Path
+	if req.ClientCert, req.CertChain, err = h.certs.Certificate(r); err != nil {
+		return req, oauth.ErrInvalidRequest("The client certificate forwarded by the proxy could not be read.").WithCause(err)
+	}
+	return req, nil
 }
 
 // Observer hears what the token endpoints did.
@@ -73,7 +92,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service str
 		oauth.WriteError(w, oauth.ErrMethodNotAllowed())
 		return
 	}
-	req, err := oauth.ParseTokenRequest(w, r, oauth.ParseOptions{AllowQuery: service != ""})
+	req, err := h.parse(w, r, oauth.ParseOptions{AllowQuery: service != ""})
 	if err != nil {
 		h.fail(w, r, req, err)
 		return
@@ -161,7 +180,7 @@ func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.Token
 		oauth.WriteError(w, oauth.ErrMethodNotAllowed())
 		return oauth.TokenRequest{}, false
 	}
-	req, err := oauth.ParseTokenRequest(w, r, oauth.ParseOptions{})
+	req, err := h.parse(w, r, oauth.ParseOptions{})
 	if err != nil {
 		h.fail(w, r, req, err)
 		return req, false

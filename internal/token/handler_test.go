@@ -73,7 +73,7 @@ func newEndpoint(t *testing.T, proxies *proxy.Trust) *endpoint {
 	t.Helper()
 	e := &endpoint{world: newWorld(t), obs: &recorder{}, logs: &logging.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := httptest.NewServer(NewHandler(e.iss, proxies, e.obs, log))
+	ts := httptest.NewServer(NewHandler(e.iss, proxies, "", e.obs, log))
 	t.Cleanup(func() {
 		ts.Close()
 		e.checkLogs()
@@ -194,7 +194,7 @@ func TestHandlerIssues(t *testing.T) {
 func TestHandlerPerService(t *testing.T) {
 	e := newEndpoint(t, nil)
 	site := e.client(admin.NewClient{Environment: "qa", Grants: map[string][]string{property: {"property:write"}}})
-	h := NewHandler(e.iss, nil, e.obs, slog.New(slog.NewJSONHandler(e.logs, nil)))
+	h := NewHandler(e.iss, nil, "", e.obs, slog.New(slog.NewJSONHandler(e.logs, nil)))
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		service, _ := ServiceFromPath(r.URL.Path)
 		h.ServeService(w, r, service)

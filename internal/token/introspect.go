@@ -26,6 +26,8 @@ type Introspection struct {
 	Environment string `json:"environment,omitempty"`
 	Service     string `json:"service,omitempty"`
 	APIKey      string `json:"api_key,omitempty"`
+	// Cnf is the token's binding (RFC 9449 §6.2, RFC 8705 §3.2).
+	Cnf *store.Confirmation `json:"cnf,omitempty"`
 }
 
 // inspected is a token found valid, whatever its format.
@@ -42,10 +44,11 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 		if err != nil || i.revoked.Revoked(c.JTI) {
 			return inspected{}, false, nil
 		}
+		cnf := confirmationOf(c.Raw)
 		return inspected{Introspection: Introspection{
-			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: "Bearer",
+			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: tokenType(cnf),
 			Expiry: c.Expiry.Unix(), IssuedAt: c.IssuedAt.Unix(), Subject: c.Subject, Audience: c.Audience[0], Issuer: c.Issuer,
-			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey,
+			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey, Cnf: cnfClaim(cnf),
 		}}, true, nil
 	}
 	if len(raw) != OpaqueLength {
@@ -63,9 +66,10 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 		return inspected{}, false, nil
 	}
 	in := Introspection{
-		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, TokenType: "Bearer",
+		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, TokenType: tokenType(t.Confirmation),
 		Expiry: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), Subject: t.ClientID + "@clients", Audience: t.Audience,
 		Issuer: i.cfg.IssuerURL, JTI: t.JTI, Tenant: t.Tenant, Environment: t.Environment, Service: t.Service,
+		Cnf: cnfClaim(t.Confirmation),
 	}
 	if t.Service != "" && t.Environment != "" {
 		if env, ok := i.catalog.Environment(t.Tenant, t.Environment); ok {
@@ -87,7 +91,7 @@ func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 // Introspect answers RFC 7662 for an authenticated caller. A token that is
 // unknown, expired, revoked or not the caller's to see is inactive.
 func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr string) (Introspection, error) {
-	caller, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return Introspection{}, err
 	}
@@ -105,7 +109,7 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr st
 // recorded until the JWT expires. Unknown or invalid tokens are not an
 // error (§2.2); another client's token is unauthorized_client.
 func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string) error {
-	caller, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return err
 	}
@@ -138,7 +142,7 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string
 // RevokedSince lists revocations for a caller holding the introspection
 // grant (the gateway), so it can refuse revoked JWTs it checks offline.
 func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr string, since time.Time) ([]store.Revocation, error) {
-	caller, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, req, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -150,4 +154,12 @@ func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr 
 		return nil, oauth.ErrTemporarilyUnavailable(err)
 	}
 	return revs, nil
+}
+
+// confirmationOf reads the cnf claim of a verified JWT.
+func confirmationOf(raw map[string]any) store.Confirmation {
+	m, _ := raw["cnf"].(map[string]any)
+	jkt, _ := m["jkt"].(string)
+	x5t, _ := m["x5t#S256"].(string)
+	return store.Confirmation{JKT: jkt, X5TS256: x5t}
 }

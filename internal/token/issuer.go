@@ -5,9 +5,12 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
+	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/verify"
@@ -20,6 +23,17 @@ type Config struct {
 	// DefaultAudience is used when a request names none; "" makes
 	// audience required.
 	DefaultAudience string
+	// ClientCA checks the certificates of tls_client_auth clients (nil:
+	// no CA configured, and such clients are refused).
+	ClientCA *mtls.Authority
+	// MaxAssertionLifetime bounds exp - iat of a client assertion; zero
+	// means MaxAssertionLifetime.
+	MaxAssertionLifetime time.Duration
+	// JWKS tunes how clients' jwks_uri documents are fetched (HTTPS only
+	// unless a test says otherwise).
+	JWKS jwks.RemoteOptions
+	// DPoP tunes DPoP proofs at the token endpoint.
+	DPoP DPoPConfig
 }
 
 // Issuer mints access tokens for authenticated clients. It reads clients
@@ -34,7 +48,10 @@ type Issuer struct {
 	throttle *limits.AuthThrottle
 	limits   *limits.Limiter
 	own      *verify.Verifier // gatehouse's own JWTs, any audience
+	used     *replay.Cache    // jtis of client assertions and DPoP proofs
 	now      func() time.Time
+
+	clientKeys *keyCache
 
 	grants  map[string]grantType
 	methods []authMethod
@@ -43,21 +60,29 @@ type Issuer struct {
 
 // NewIssuer returns the token endpoint's rules over its dependencies:
 // the node's signing keys and catalog, the store of opaque tokens and
-// revocations, the failed-authentication throttle, the rate limiter, and
-// the clock (nil: time.Now).
+// revocations, the failed-authentication throttle, the rate limiter, the
+// single-use cache of assertion and proof ids, and the clock (nil:
+// time.Now).
 func NewIssuer(cfg Config, ks *keys.Set, cat *catalog.Catalog, tokens store.TokenStore,
-	throttle *limits.AuthThrottle, limiter *limits.Limiter, now func() time.Time) (*Issuer, error) {
+	throttle *limits.AuthThrottle, limiter *limits.Limiter, used *replay.Cache, now func() time.Time) (*Issuer, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if cfg.MaxAssertionLifetime <= 0 {
+		cfg.MaxAssertionLifetime = MaxAssertionLifetime
+	}
+	if cfg.JWKS.Now == nil {
+		cfg.JWKS.Now = now
+	}
+	cfg.DPoP = cfg.DPoP.withDefaults()
 	own, err := verify.New(context.Background(), verify.Config{Issuer: cfg.IssuerURL, SkipAudienceCheck: true, Keys: ks, Now: now})
 	if err != nil {
 		return nil, err
 	}
 	return &Issuer{
 		cfg: cfg, keys: ks, catalog: cat, tokens: tokens, secrets: secret.NewChecker(),
-		revoked: NewRevocations(tokens), throttle: throttle, limits: limiter, own: own, now: now,
-		grants: grantTypes, methods: authMethods,
+		revoked: NewRevocations(tokens), throttle: throttle, limits: limiter, own: own, used: used, now: now,
+		grants: grantTypes, methods: authMethods, clientKeys: newKeyCache(cfg.JWKS),
 	}, nil
 }
 
@@ -91,6 +116,9 @@ type Grant struct {
 	TTL      time.Duration
 	// Type is the grant's gty claim, e.g. "client-credentials".
 	Type string
+	// Confirmation binds the token to its holder (cnf): a DPoP key or the
+	// client's certificate.
+	Confirmation store.Confirmation
 	// Service and APIKey bind a per-service token to one service and one
 	// environment (the environment's public api_key).
 	Service string
@@ -124,9 +152,10 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 		}
 	}
 	var caller *store.Client
+	var cnf store.Confirmation
 	if gt.authenticate {
 		var err error
-		if caller, err = i.authenticateThrottled(ctx, req, addr); err != nil {
+		if caller, cnf, err = i.authenticateThrottled(ctx, req, addr); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -144,6 +173,10 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 		return Outcome{}, err
 	}
 	g.Type = gt.claim
+	g.Confirmation = cnf
+	if err := i.bindDPoP(ctx, req, client, g); err != nil {
+		return Outcome{}, err
+	}
 	out := Outcome{Grant: g}
 	var admitted bool
 	out.Budget, out.Limited, admitted = i.limits.Admit(client, i.catalog.TenantLimits(client.Tenant))

@@ -33,6 +33,9 @@ type Claims struct {
 	Environment string `json:"environment,omitempty"`
 	Service     string `json:"service,omitempty"`
 	APIKey      string `json:"api_key,omitempty"`
+	// Cnf binds a sender-constrained token to its holder (RFC 9449 §6,
+	// RFC 8705 §3.1).
+	Cnf *store.Confirmation `json:"cnf,omitempty"`
 }
 
 // OpaqueLength is the length of an opaque token, as in the gateway document.
@@ -61,7 +64,7 @@ func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second), TokenType: "Bearer"}
+	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second), TokenType: tokenType(g.Confirmation)}
 	i.reuse.put(g, resp)
 	return resp, nil
 }
@@ -86,6 +89,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		Environment: g.Client.Environment,
 		Service:     g.Service,
 		APIKey:      g.APIKey,
+		Cnf:         cnfClaim(g.Confirmation),
 	})
 	if err != nil {
 		return "", oauth.ErrServerError(err)
@@ -103,12 +107,29 @@ func (i *Issuer) mintOpaque(ctx context.Context, g *Grant) (string, error) {
 	err := i.tokens.CreateOpaqueToken(ctx, store.OpaqueToken{
 		Hash: HashOpaque(tok), ClientID: g.Client.ID, Audience: g.Audience, Scopes: g.Scopes,
 		Tenant: g.Client.Tenant, Environment: g.Client.Environment, Service: g.Service,
-		JTI: g.JTI, IssuedAt: g.IssuedAt, ExpiresAt: g.ExpiresAt,
+		JTI: g.JTI, IssuedAt: g.IssuedAt, ExpiresAt: g.ExpiresAt, Confirmation: g.Confirmation,
 	})
 	if err != nil {
 		return "", oauth.ErrTemporarilyUnavailable(err)
 	}
 	return tok, nil
+}
+
+// tokenType is the token_type of the answer: DPoP for a DPoP-bound token
+// (RFC 9449 §5), Bearer otherwise (a certificate-bound token is still
+// sent as Bearer, RFC 8705 §3).
+func tokenType(cnf store.Confirmation) string {
+	if cnf.JKT != "" {
+		return "DPoP"
+	}
+	return "Bearer"
+}
+
+func cnfClaim(cnf store.Confirmation) *store.Confirmation {
+	if !cnf.Bound() {
+		return nil
+	}
+	return &cnf
 }
 
 // HashOpaque is how opaque tokens are keyed in the store.
@@ -133,7 +154,10 @@ type reuseCache struct {
 	entries map[reuseKey]reuseEntry
 }
 
-type reuseKey struct{ client, audience, scope, service string }
+type reuseKey struct {
+	client, audience, scope, service string
+	cnf                              store.Confirmation // a bound token is only ever reused for its holder
+}
 
 type reuseEntry struct {
 	resp      Response
@@ -147,7 +171,7 @@ type reuseEntry struct {
 const maxReuseEntries = 200_000
 
 func keyOf(g *Grant) reuseKey {
-	return reuseKey{g.Client.ID, g.Audience, strings.Join(g.Scopes, " "), g.Service}
+	return reuseKey{g.Client.ID, g.Audience, strings.Join(g.Scopes, " "), g.Service, g.Confirmation}
 }
 
 func (c *reuseCache) get(g *Grant, now time.Time) (Response, bool) {

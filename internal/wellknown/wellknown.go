@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/assertion"
+	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -23,9 +25,15 @@ type Metadata struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	SigningAlgValuesSupported         []string `json:"access_token_signing_alg_values_supported"`
-	IntrospectionEndpoint             string   `json:"introspection_endpoint,omitempty"`
-	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	// The algorithms of private_key_jwt assertions (RFC 8414 §2).
+	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	// DPoP (RFC 9449 §5.1) and certificate-bound tokens (RFC 8705 §3.3);
+	// mtls_endpoint_aliases is absent: the endpoints are the same URLs.
+	DPoPSigningAlgs           []string `json:"dpop_signing_alg_values_supported"`
+	TLSCertificateBoundTokens bool     `json:"tls_client_certificate_bound_access_tokens"`
+	SigningAlgValuesSupported []string `json:"access_token_signing_alg_values_supported"`
+	IntrospectionEndpoint     string   `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint        string   `json:"revocation_endpoint,omitempty"`
 }
 
 // NewMetadata describes a gatehouse whose issuer is issuer.
@@ -38,6 +46,9 @@ func NewMetadata(issuer string) Metadata {
 		GrantTypesSupported:               token.GrantTypes(),
 		ResponseTypesSupported:            []string{},
 		TokenEndpointAuthMethodsSupported: token.AuthMethods(),
+		TokenEndpointAuthSigningAlgs:      assertion.DefaultAlgs(),
+		DPoPSigningAlgs:                   dpop.Algorithms(),
+		TLSCertificateBoundTokens:         true,
 		SigningAlgValuesSupported:         store.SigningAlgs,
 		IntrospectionEndpoint:             base + "/oauth/introspect",
 		RevocationEndpoint:                base + "/oauth/revoke",

@@ -23,7 +23,13 @@ func TestMetadataSaysWhatTheServerDoes(t *testing.T) {
 	if !slices.Contains(m.GrantTypesSupported, "client_credentials") {
 		t.Errorf("grant_types_supported: got %v, want client_credentials among them", m.GrantTypesSupported)
 	}
-	for _, want := range []string{"client_secret_basic", "client_secret_post"} {
+	if !m.TLSCertificateBoundTokens || !slices.Contains(m.DPoPSigningAlgs, "ES256") || !slices.Contains(m.TokenEndpointAuthSigningAlgs, "PS256") {
+		t.Errorf("DPoP and mTLS metadata: got %+v", m)
+	}
+	if slices.Contains(m.TokenEndpointAuthSigningAlgs, "HS256") || slices.Contains(m.DPoPSigningAlgs, "none") {
+		t.Errorf("metadata offers a symmetric or no algorithm: got %+v", m)
+	}
+	for _, want := range []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"} {
 		if !slices.Contains(m.TokenEndpointAuthMethodsSupported, want) {
 			t.Errorf("token_endpoint_auth_methods_supported: got %v, want %s among them", m.TokenEndpointAuthMethodsSupported, want)
 		}

@@ -136,6 +136,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Flavor names the database kind: "sqlite" or "postgres".
 func (s *Store) Flavor() string { return s.f.name }
 
+// Shared reports whether other nodes may share the database: PostgreSQL
+// yes, the embedded SQLite file no.
+func (s *Store) Shared() bool { return s.f.name != sqliteFlavor.name }
+
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
