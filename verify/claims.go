@@ -31,10 +31,28 @@ type Claims struct {
 	IssuedAt  time.Time // iat
 	Expiry    time.Time // exp
 	NotBefore time.Time // nbf; zero when absent
+	// Confirmation is what the token is bound to (its cnf claim); zero
+	// for a plain bearer token. The middleware enforces it.
+	Confirmation Confirmation
 
 	// Raw holds every claim of the token as decoded by encoding/json, for
 	// claims this type does not name.
 	Raw map[string]any
+}
+
+// Confirmation is what a sender-constrained token is bound to, from its
+// cnf claim (RFC 7800). A token with neither field set is a plain bearer
+// token.
+type Confirmation struct {
+	// JKT is cnf.jkt: the RFC 7638 SHA-256 thumbprint of the DPoP key the
+	// token is bound to (RFC 9449 §6). Such a token is accepted only with
+	// the DPoP scheme and a proof signed by that key.
+	JKT string
+	// X5TS256 is cnf["x5t#S256"]: the base64url SHA-256 of the DER form of
+	// the client certificate the token is bound to (RFC 8705 §3.1). Such a
+	// token is accepted only from a connection that presents that
+	// certificate.
+	X5TS256 string
 }
 
 // HasScope reports whether the token grants scope.
@@ -57,6 +75,13 @@ type wireClaims struct {
 	Environment string       `json:"environment"`
 	Service     string       `json:"service"`
 	APIKey      string       `json:"api_key"`
+	Cnf         *wireCnf     `json:"cnf"`
+}
+
+// wireCnf holds the confirmation methods this package enforces.
+type wireCnf struct {
+	JKT     string `json:"jkt"`
+	X5TS256 string `json:"x5t#S256"`
 }
 
 // decodeClaims parses a verified payload and checks that every claim
@@ -75,6 +100,9 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		return nil, invalid(ErrMalformed, "missing one of iss, sub, aud, jti, client_id")
 	case w.Expiry == nil, w.IssuedAt == nil:
 		return nil, invalid(ErrMalformed, "missing exp or iat")
+	case w.Cnf != nil && w.Cnf.JKT == "" && w.Cnf.X5TS256 == "":
+		// A binding this package cannot enforce must not pass as none.
+		return nil, invalid(ErrMalformed, "cnf holds neither jkt nor x5t#S256")
 	}
 	c := &Claims{
 		Issuer:      w.Issuer,
@@ -93,6 +121,9 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	}
 	if w.NotBefore != nil {
 		c.NotBefore = w.NotBefore.time()
+	}
+	if w.Cnf != nil {
+		c.Confirmation = Confirmation{JKT: w.Cnf.JKT, X5TS256: w.Cnf.X5TS256}
 	}
 	return c, nil
 }

@@ -13,6 +13,17 @@
 // and answers RFC 6750 errors; [RequireScope], [RequireEnvironment] and
 // [RequireService] narrow a route further.
 //
+// The middleware holds sender-constrained tokens to their binding
+// ([Claims.Confirmation]): a DPoP-bound token (cnf.jkt) passes only with
+// the "DPoP" scheme and an RFC 9449 proof of its key for this very request
+// (its method, its URL as [Config.PublicURL] builds it, this token), used
+// once; a DPoP-bound token sent as Bearer is refused; a certificate-bound
+// token (cnf x5t#S256, RFC 8705) passes only over a connection with that
+// client certificate ([Config.ClientCertificate]). Unbound tokens pass as
+// before, unless [Config.RequireDPoP] is set. [ResourceMetadata] is the
+// API's RFC 9728 document, named in challenges by
+// [Config.ResourceMetadataURL].
+//
 // The package never fetches keys from places a token names (the jku, x5u,
 // jwk and x5c headers are ignored), never accepts "none" or HMAC
 // algorithms, and does no introspection: a token revoked at gatehouse stays
@@ -25,7 +36,8 @@
 //
 // This package is imported by code outside gatehouse: of gatehouse's
 // packages it may import only internal/bearer (the RFC 6750 header and
-// challenge rules, standard library only) and internal/jwks (which keys of
-// a JWKS are usable, the JWKS cache and metadata discovery, shared with
-// the token endpoint's client and federation keys), never the server's.
+// challenge rules), internal/jwks (which keys of a JWKS are usable, the
+// JWKS cache and metadata discovery), internal/dpop (RFC 9449 proofs) and
+// internal/binding (the binding rules it shares with the gateway), which
+// import nothing of the server's; never the server's packages.
 package verify

@@ -10,8 +10,10 @@ var ErrInvalidToken = errors.New("invalid token")
 
 // Specific reasons a token is refused. Each one also matches ErrInvalidToken.
 var (
-	// ErrMalformed: not a compact JWS, or the claims are not a JSON object
-	// holding every claim RFC 9068 §2.2 requires.
+	// ErrMalformed: not a compact JWS, the claims are not a JSON object
+	// holding every claim RFC 9068 §2.2 requires, or a cnf claim binds
+	// the token by no method this package enforces (neither jkt nor
+	// x5t#S256).
 	ErrMalformed error = &tokenError{"malformed token"}
 	// ErrTokenType: the "typ" header is not "at+jwt" (RFC 9068 §2.1).
 	ErrTokenType error = &tokenError{"token is not an access token"}

@@ -155,3 +155,42 @@ func ExampleRequireEnvironment() {
 	// production 200
 	// qa 403
 }
+
+// An API behind a proxy names its public URL, so that DPoP proofs are
+// checked against the URL clients call, and publishes its RFC 9728
+// metadata. A request without a token learns both schemes it may use.
+func ExampleVerifier_ResourceMetadata() {
+	issuer := startIssuer()
+	defer issuer.Close()
+
+	const public = "https://api.example.io"
+	v, err := verify.New(context.Background(), verify.Config{
+		Issuer:              issuer.URL,
+		Audience:            public,
+		PublicURL:           public, // the proxy in front terminates TLS
+		ResourceMetadataURL: public + verify.ResourceMetadataPath,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	meta := v.ResourceMetadata()
+	meta.ScopesSupported = []string{"things:read"}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+verify.ResourceMetadataPath, meta)
+	mux.Handle("/things", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/things", nil))
+	for _, c := range rec.Header().Values("WWW-Authenticate") {
+		fmt.Println(c)
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", verify.ResourceMetadataPath, nil))
+	var doc map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &doc)
+	fmt.Println(doc["resource"], doc["dpop_signing_alg_values_supported"], doc["scopes_supported"])
+	// Output:
+	// Bearer realm="https://api.example.io", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"
+	// DPoP realm="https://api.example.io", algs="ES256 EdDSA PS256 RS256", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"
+	// https://api.example.io [ES256 EdDSA PS256 RS256] [things:read]
+}

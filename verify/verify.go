@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,6 +65,38 @@ type Config struct {
 	// Now returns the current time, for tests; nil means time.Now. It is
 	// used for the claim checks and for the key cache.
 	Now func() time.Time
+
+	// The fields below concern tokens bound to their holder (RFC 9449
+	// DPoP, RFC 8705 certificates), which the middleware enforces; see
+	// resource.go.
+
+	// PublicURL is this API's external base URL as clients address it,
+	// such as "https://api.example.io", or "https://example.io/api" behind
+	// a proxy that strips /api. A DPoP proof's htu must be PublicURL
+	// followed by the request's path. Empty means the URL the request
+	// arrived at: https when it came over TLS, and its Host header. Set it
+	// whenever a proxy in front changes the scheme, host or path.
+	PublicURL string
+	// RequestURL, when set, returns the URL (without query) a client
+	// addressed for r, in place of PublicURL's rule: for an API served
+	// under several names.
+	RequestURL func(r *http.Request) string
+	// ClientCertificate returns the client certificate of the connection
+	// r came over, or nil when there is none, for tokens bound to one
+	// (cnf x5t#S256). Nil means the first peer certificate of r.TLS, which
+	// needs a server that asks for client certificates (tls.Config
+	// ClientAuth RequestClientCert or stronger). Behind a proxy that
+	// terminates TLS, read the proxy's certificate header here, and only
+	// from that proxy.
+	ClientCertificate func(r *http.Request) (*x509.Certificate, error)
+	// RequireDPoP refuses every token that is not DPoP-bound
+	// (dpop_bound_access_tokens_required). By default unbound tokens pass
+	// as Bearer tokens; bound ones are always held to their binding.
+	RequireDPoP bool
+	// ResourceMetadataURL is where this API serves its RFC 9728 metadata
+	// (see Verifier.ResourceMetadata); when set, every WWW-Authenticate
+	// challenge names it.
+	ResourceMetadataURL string
 }
 
 // A KeySource finds a verification key by its key id. Lookups must be
@@ -85,6 +118,7 @@ type Verifier struct {
 	leeway   time.Duration
 	realm    string
 	now      func() time.Time
+	resource *resource // the binding rules and metadata
 }
 
 // New returns a Verifier for cfg. Unless cfg.JWKSURL is set it reads the
@@ -111,6 +145,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	if v.now == nil {
 		v.now = time.Now
+	}
+	if err := v.initResource(cfg); err != nil {
+		return nil, err
 	}
 	if v.source != nil {
 		return v, nil

@@ -11,8 +11,14 @@ import (
 // Scheme is an HTTP authentication scheme that carries an access token.
 type Scheme string
 
-// SchemeBearer is RFC 6750's scheme: the token alone proves the right.
-const SchemeBearer Scheme = "Bearer"
+// The schemes an access token comes in.
+const (
+	// SchemeBearer is RFC 6750's scheme: the token alone proves the right.
+	SchemeBearer Scheme = "Bearer"
+	// SchemeDPoP is RFC 9449's scheme (§7.1): the token comes with a proof
+	// of possession of the key it is bound to, in the DPoP header.
+	SchemeDPoP Scheme = "DPoP"
+)
 
 // Token is an access token read from a request, and the scheme it came in.
 type Token struct {
@@ -54,15 +60,25 @@ func FromHeader(h http.Header, accepted ...Scheme) (Token, error) {
 	return Token{Scheme: accepted[i], Value: value}, nil
 }
 
-// Challenge is one WWW-Authenticate challenge (RFC 6750 §3). Empty fields
-// are left out; a challenge without a Code, the answer to a request with no
-// token (RFC 6750 §3.1), carries no description either.
+// Challenge is one WWW-Authenticate challenge (RFC 6750 §3, RFC 9449
+// §7.1). Empty fields are left out; a challenge without a Code, the answer
+// to a request with no token (RFC 6750 §3.1), carries no description
+// either.
 type Challenge struct {
-	Scheme      Scheme // required
-	Realm       string
-	Code        string // the error code: invalid_request, invalid_token, insufficient_scope
+	Scheme Scheme // required
+	Realm  string
+	// Code is the error code: invalid_request, invalid_token,
+	// insufficient_scope, and for DPoP invalid_dpop_proof and
+	// use_dpop_nonce.
+	Code        string
 	Description string
 	Scope       string // the scopes the resource needs, space-separated
+	// Algs, on a DPoP challenge, are the proof algorithms the resource
+	// accepts, space-separated (RFC 9449 §7.1).
+	Algs string
+	// ResourceMetadata is the URL of the resource's RFC 9728 metadata
+	// (RFC 9728 §5.1).
+	ResourceMetadata string
 }
 
 // String is the header value, e.g.
@@ -80,6 +96,8 @@ func (c Challenge) String() string {
 		add("error_description", c.Description)
 	}
 	add("scope", c.Scope)
+	add("algs", c.Algs)
+	add("resource_metadata", c.ResourceMetadata)
 	if len(params) == 0 {
 		return string(c.Scheme)
 	}
@@ -100,8 +118,20 @@ func quotable(s string) string {
 // WriteChallenge refuses a request: c as WWW-Authenticate, and its code and
 // description as the JSON error body.
 func WriteChallenge(w http.ResponseWriter, status int, c Challenge) {
-	w.Header().Set("WWW-Authenticate", c.String())
-	WriteError(w, status, c.Code, c.Description)
+	WriteChallenges(w, status, c)
+}
+
+// WriteChallenges refuses a request with one WWW-Authenticate header per
+// challenge, in order, for a resource that accepts several schemes
+// (RFC 9110 §11.6.1; RFC 9449 §7.1 answers Bearer and DPoP together). The
+// JSON error body holds the code and description of the first, which
+// should be the one the refusal is about.
+func WriteChallenges(w http.ResponseWriter, status int, first Challenge, more ...Challenge) {
+	w.Header().Del("WWW-Authenticate")
+	for _, c := range append([]Challenge{first}, more...) {
+		w.Header().Add("WWW-Authenticate", c.String())
+	}
+	WriteError(w, status, first.Code, first.Description)
 }
 
 // WriteError writes status and the JSON error body, never to be cached. An

@@ -26,6 +26,10 @@ func TestFromHeader(t *testing.T) {
 		{"upper-case scheme", []string{"BEARER abc"}, []Scheme{SchemeBearer}, Token{SchemeBearer, "abc"}, nil},
 		{"spaces around", []string{"  Bearer   abc  "}, []Scheme{SchemeBearer}, Token{SchemeBearer, "abc"}, nil},
 		{"second scheme", []string{"other abc"}, []Scheme{SchemeBearer, other}, Token{other, "abc"}, nil},
+		{"DPoP", []string{"DPoP abc"}, []Scheme{SchemeBearer, SchemeDPoP}, Token{SchemeDPoP, "abc"}, nil},
+		{"DPoP in lower case", []string{"dpop abc"}, []Scheme{SchemeBearer, SchemeDPoP}, Token{SchemeDPoP, "abc"}, nil},
+		{"DPoP not accepted", []string{"DPoP abc"}, []Scheme{SchemeBearer}, Token{}, ErrNoToken},
+		{"Bearer not accepted", []string{"Bearer abc"}, []Scheme{SchemeDPoP}, Token{}, ErrNoToken},
 		{"no header", nil, []Scheme{SchemeBearer}, Token{}, ErrNoToken},
 		{"empty header", []string{""}, []Scheme{SchemeBearer}, Token{}, ErrNoToken},
 		{"another scheme", []string{"Basic YTpi"}, []Scheme{SchemeBearer}, Token{}, ErrNoToken},
@@ -92,6 +96,13 @@ func TestChallengeString(t *testing.T) {
 		{"quoting", Challenge{Scheme: SchemeBearer, Realm: `a"b\c` + "\n", Code: "invalid_token", Description: "é bad"},
 			`Bearer realm="abc", error="invalid_token", error_description=" bad"`},
 		{"the scheme given", Challenge{Scheme: other, Realm: "things"}, `Other realm="things"`},
+		{"DPoP algs", Challenge{Scheme: SchemeDPoP, Realm: "things", Algs: "ES256 EdDSA"},
+			`DPoP realm="things", algs="ES256 EdDSA"`},
+		{"DPoP proof error", Challenge{Scheme: SchemeDPoP, Code: "invalid_dpop_proof", Description: "DPoP proof replayed",
+			Algs: "ES256"}, `DPoP error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256"`},
+		{"resource metadata", Challenge{Scheme: SchemeBearer, Realm: "things",
+			ResourceMetadata: "https://api.example.io/.well-known/oauth-protected-resource"},
+			`Bearer realm="things", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +110,24 @@ func TestChallengeString(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWriteChallenges(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("WWW-Authenticate", "stale")
+	WriteChallenges(rec, http.StatusUnauthorized,
+		Challenge{Scheme: SchemeDPoP, Realm: "things", Code: "invalid_dpop_proof", Description: "DPoP proof replayed", Algs: "ES256"},
+		Challenge{Scheme: SchemeBearer, Realm: "things"})
+	want := []string{
+		`DPoP realm="things", error="invalid_dpop_proof", error_description="DPoP proof replayed", algs="ES256"`,
+		`Bearer realm="things"`,
+	}
+	if got := rec.Header().Values("WWW-Authenticate"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("WWW-Authenticate: got %q, want %q", got, want)
+	}
+	if got, want := rec.Body.String(), `{"error":"invalid_dpop_proof","error_description":"DPoP proof replayed"}`+"\n"; got != want {
+		t.Errorf("body: got %q, want %q", got, want)
 	}
 }
 

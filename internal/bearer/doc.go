@@ -5,9 +5,10 @@
 // {"error","error_description"}. Package verify and the gateway both answer
 // through it, so a product API behind either sees the same refusals.
 //
-// Every call names its scheme ([SchemeBearer]), so that RFC 9449's DPoP
-// scheme can be added beside it without changing what existing callers
-// accept.
+// Every call names its schemes ([SchemeBearer], and RFC 9449's
+// [SchemeDPoP]), so that a caller accepts DPoP only where it checks the
+// proof; a resource that accepts both answers with both challenges
+// ([WriteChallenges]).
 //
 // The package must not check tokens, choose status codes or the words of a
 // refusal (its callers do), or log. It must import nothing but the standard

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/bearer"
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -23,6 +24,8 @@ type principal struct {
 	JTI         string
 	Audience    []string
 	Scopes      []string
+	// Confirmation is what the token is bound to; zero when unbound.
+	Confirmation binding.Confirmation
 }
 
 // refusal is an RFC 6750 §3 answer: 401 invalid_token, 403
@@ -63,18 +66,19 @@ func isOpaque(token string) bool {
 	return true
 }
 
-// bearerToken reads "Authorization: Bearer <token>" (RFC 6750 §2.1), the
-// scheme in any case. No header or another scheme is no token; several
-// headers or an empty token are a malformed request.
-func bearerToken(r *http.Request) (token string, present bool, malformed bool) {
-	t, err := bearer.FromHeader(r.Header, bearer.SchemeBearer)
+// accessToken reads "Authorization: Bearer <token>" (RFC 6750 §2.1) or
+// "Authorization: DPoP <token>" (RFC 9449 §7.1), the scheme in any case.
+// No header or another scheme is no token; several headers or an empty
+// token are a malformed request.
+func accessToken(r *http.Request) (token bearer.Token, present bool, malformed bool) {
+	t, err := bearer.FromHeader(r.Header, bearer.SchemeBearer, bearer.SchemeDPoP)
 	switch {
 	case errors.Is(err, bearer.ErrNoToken):
-		return "", false, false
+		return bearer.Token{}, false, false
 	case err != nil:
-		return "", true, true
+		return bearer.Token{}, true, true
 	}
-	return t.Value, true, false
+	return t, true, false
 }
 
 // authenticate checks token for route rt: a JWT offline with the route's
@@ -94,6 +98,7 @@ func (g *Gateway) authenticate(ctx context.Context, rt *route, token string) (*p
 		return &principal{
 			ClientID: c.ClientID, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service,
 			APIKey: c.APIKey, JTI: c.JTI, Audience: c.Audience, Scopes: c.Scopes,
+			Confirmation: binding.Confirmation(c.Confirmation),
 		}, nil, nil
 	}
 	return nil, invalidToken("malformed token"), nil
@@ -130,10 +135,17 @@ func (g *Gateway) introspected(ctx context.Context, rt *route, token string) (*p
 		return nil, invalidToken("token expired"), nil
 	case g.revoked.revoked(a.JTI):
 		return nil, invalidToken("token revoked"), nil
+	case a.Cnf != nil && a.Cnf.JKT == "" && a.Cnf.X5TS256 == "":
+		// A binding the gateway cannot enforce must not pass as none, as
+		// package verify decides for JWTs.
+		return nil, invalidToken("malformed token"), nil
 	}
 	p := &principal{
 		ClientID: a.ClientID, Tenant: a.Tenant, Environment: a.Environment, Service: a.Service,
 		APIKey: a.APIKey, JTI: a.JTI, Audience: []string{a.Audience}, Scopes: strings.Fields(a.Scope),
+	}
+	if a.Cnf != nil {
+		p.Confirmation = binding.Confirmation{JKT: a.Cnf.JKT, X5TS256: a.Cnf.X5TS256}
 	}
 	if !slices.Contains(p.Audience, resolveAudience(rt.cfg.Audience, p.Tenant)) {
 		return nil, invalidToken("wrong audience"), nil

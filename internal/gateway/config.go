@@ -23,6 +23,17 @@ type Config struct {
 	// Listen is the host:port the gateway serves on.
 	Listen    string    `yaml:"listen"`
 	Gatehouse Gatehouse `yaml:"gatehouse"`
+	// PublicURL is the gateway's external base URL as clients address it
+	// (https://api.example.io). A DPoP proof must name PublicURL followed
+	// by the request's path as its htu, and the RFC 9728 documents name
+	// resources under it. Empty means http:// and the request's Host,
+	// which is wrong behind a proxy that terminates TLS.
+	PublicURL string `yaml:"public_url"`
+	// ResourceMetadata serves RFC 9728 protected resource metadata for
+	// each route at /.well-known/oauth-protected-resource followed by the
+	// route's path (or /{service}/v1/{apiKey}), and names it in every
+	// challenge. It needs PublicURL.
+	ResourceMetadata bool `yaml:"resource_metadata"`
 	// IntrospectionCacheTTL is how long an active opaque token's
 	// introspection answer is reused; never past the token's expiry.
 	IntrospectionCacheTTL time.Duration `yaml:"introspection_cache_ttl"`
@@ -98,6 +109,9 @@ type Route struct {
 	// gatehouse unchecked, so clients can use one host for tokens and
 	// calls as the gateway document does. Service routes only.
 	ForwardTokenRequests bool `yaml:"forward_token_requests"`
+	// RequireDPoP admits only DPoP-bound tokens (RFC 9449). Bound tokens
+	// are held to their binding on every route.
+	RequireDPoP bool `yaml:"require_dpop"`
 }
 
 // Defaults applied by Validate to zero values.
@@ -156,6 +170,13 @@ func (c *Config) Validate() error {
 		bad("listen %q is not host:port (example: 127.0.0.1:8443)", c.Listen)
 	}
 	c.Gatehouse.validate(bad)
+	if c.PublicURL != "" && !isHTTPURL(c.PublicURL) {
+		bad("public_url %q must be an http(s) URL without query or fragment", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.ResourceMetadata && c.PublicURL == "" {
+		bad("resource_metadata needs public_url: the documents name resources by the gateway's public URL")
+	}
 	defaultDuration(&c.IntrospectionCacheTTL, DefaultIntrospectionCacheTTL, "introspection_cache_ttl", bad)
 	defaultDuration(&c.InactiveCacheTTL, DefaultInactiveCacheTTL, "inactive_cache_ttl", bad)
 	defaultDuration(&c.RevocationPollInterval, DefaultRevocationPollInterval, "revocation_poll_interval", bad)

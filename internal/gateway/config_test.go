@@ -87,6 +87,9 @@ func TestValidate(t *testing.T) {
 		{"relative audience", strings.Replace(minimalConfig, "https://api.example.io", "api", 1), "absolute audience URI"},
 		{"scope with space", minimalConfig + "    scopes: [\"a b\"]\n", `scope "a b" is not a scope name`},
 		{"token requests on a path route", minimalConfig + "    forward_token_requests: true\n", "service routes only"},
+		{"public URL not http", minimalConfig + "public_url: api.example.io\n", `public_url "api.example.io" must be an http(s) URL`},
+		{"public URL with query", minimalConfig + "public_url: https://api.example.io/?a\n", "must be an http(s) URL"},
+		{"metadata without public URL", minimalConfig + "resource_metadata: true\n", "resource_metadata needs public_url"},
 		{"duplicate route", minimalConfig + "  - path: /orders/\n    upstream: http://x\n    audience: urn:x\n", "already defined"},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,18 @@
 // environment and scopes in X-Gatehouse-Client-Id, X-Gatehouse-Tenant,
 // X-Gatehouse-Environment and X-Gatehouse-Scopes.
 //
+// Tokens bound to their holder are held to it, JWTs (cnf claim) and opaque
+// tokens (cnf in the introspection answer) alike, by the rules of package
+// binding that verify applies too: a DPoP-bound token passes only as
+// "Authorization: DPoP" with a proof of its key for this request, whose
+// htu is public_url followed by the path, used once on this gateway; sent
+// as Bearer it is refused; a certificate-bound token needs its client
+// certificate, which only Options.ClientCertificate can supply while the
+// gateway serves plain HTTP. A route with require_dpop admits DPoP-bound
+// tokens only. With resource_metadata, each route's RFC 9728 document is
+// served at /.well-known/oauth-protected-resource followed by the route's
+// prefix and named in every challenge.
+//
 // A revoked JWT stops working within the revocation poll interval. A
 // revoked opaque token stops when its cached introspection answer expires
 // (the introspection cache TTL), or within the poll interval if gatehouse

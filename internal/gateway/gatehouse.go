@@ -37,6 +37,14 @@ type introspection struct {
 	Environment string `json:"environment"`
 	Service     string `json:"service"`
 	APIKey      string `json:"api_key"`
+	// Cnf is what the token is bound to (RFC 9449 §6, RFC 8705 §3).
+	Cnf *confirmation `json:"cnf"`
+}
+
+// confirmation is the cnf member of an introspection answer.
+type confirmation struct {
+	JKT     string `json:"jkt"`
+	X5TS256 string `json:"x5t#S256"`
 }
 
 // revocation is one revoked JWT id from POST /oauth/revocations.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
+	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/verify"
 )
@@ -20,18 +23,26 @@ type Options struct {
 	// GatehouseTransport carries the calls to gatehouse (metadata, JWKS,
 	// introspection, revocations); nil means a default transport.
 	GatehouseTransport http.RoundTripper
+	// ClientCertificate returns the client certificate of a request's
+	// connection, for tokens bound to one (cnf x5t#S256); nil means the
+	// TLS connection's, which a gateway serving plain HTTP never has, so
+	// such tokens are refused. Behind a proxy that terminates TLS, this
+	// reads the proxy's certificate header, from that proxy only.
+	ClientCertificate func(*http.Request) (*x509.Certificate, error)
 }
 
 // Gateway is the reverse proxy: an http.Handler that checks each request's
 // token and forwards it to its route's upstream.
 type Gateway struct {
 	cfg    Config
+	opts   Options
 	log    *slog.Logger
 	issuer string
 	now    func() time.Time
 
 	introspections *introspectionCache
 	revoked        *revocationList
+	proofs         *dpop.ReplayCache // DPoP proofs seen, for every route
 	router         router
 	access         http.Handler // serve behind logging.Access
 }
@@ -55,7 +66,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 	ghHTTP := &http.Client{Transport: ghTransport, Timeout: cfg.Timeouts.Gatehouse}
 	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret, http: ghHTTP}
 	g := &Gateway{
-		cfg: cfg, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
+		cfg: cfg, opts: opts, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
+		proofs:         dpop.NewReplayCache(0),
 		introspections: newIntrospectionCache(gh, cfg.IntrospectionCacheTTL, cfg.InactiveCacheTTL, cfg.Timeouts.Gatehouse),
 		revoked:        newRevocationList(gh, cfg.Timeouts.Gatehouse),
 	}
@@ -101,6 +113,12 @@ func (g *Gateway) buildRoutes(ctx context.Context, ghHTTP *http.Client, upTransp
 			return nil, fmt.Errorf("route %s: upstream: %w", rc.Name, err)
 		}
 		rt := &route{cfg: rc, upstream: upstream, verifier: v}
+		if rt.binding, err = binding.New(binding.Config{
+			PublicURL: g.cfg.PublicURL, ClientCertificate: g.opts.ClientCertificate,
+			RequireDPoP: rc.RequireDPoP, Replay: g.proofs, Now: g.now,
+		}); err != nil {
+			return nil, fmt.Errorf("route %s: %w", rc.Name, err)
+		}
 		rt.proxy = g.newProxy(rt, upstream, upTransport)
 		if rc.ForwardTokenRequests {
 			rt.tokenProxy = g.newProxy(rt, gatehouseURL, upTransport)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/gatehouse/gatehouse/internal/bearer"
 	"github.com/gatehouse/gatehouse/internal/logging"
 )
 
@@ -23,6 +24,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "The request path is not in canonical form.")
 		return
 	}
+	if g.serveResourceMetadata(w, r) {
+		return
+	}
 	m, ok := g.router.match(r.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "No route for this path.")
@@ -36,18 +40,17 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		rt.tokenProxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardKey{}, fwd)))
 		return
 	}
-	realm := rt.cfg.Audience
-	token, present, malformed := bearerToken(r)
+	token, present, malformed := accessToken(r)
 	switch {
 	case malformed:
-		writeRefusal(w, realm, &refusal{status: http.StatusBadRequest, code: "invalid_request",
+		g.writeRefusal(w, m, token.Scheme, &refusal{status: http.StatusBadRequest, code: "invalid_request",
 			description: "malformed Authorization header"})
 		return
 	case !present:
-		writeRefusal(w, realm, &refusal{status: http.StatusUnauthorized, description: "a bearer access token is required"})
+		g.writeRefusal(w, m, "", &refusal{status: http.StatusUnauthorized, description: "a bearer access token is required"})
 		return
 	}
-	p, ref, err := g.authenticate(ctx, rt, token)
+	p, ref, err := g.authenticate(ctx, rt, token.Value)
 	if err != nil {
 		if errors.Is(err, errUnavailable) {
 			g.log.WarnContext(ctx, "cannot introspect a token", "route", rt.cfg.Name, "err", err)
@@ -60,10 +63,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if ref == nil {
 		logging.AddAccessAttrs(r.Context(), slog.String("client_id", p.ClientID))
+		ref = g.checkBinding(r, rt, token, p)
+	}
+	if ref == nil {
 		ref = authorize(m, p)
 	}
 	if ref != nil {
-		writeRefusal(w, realm, ref)
+		g.writeRefusal(w, m, token.Scheme, ref)
 		return
 	}
 	fwd := &forward{principal: p, requestID: requestID}
@@ -75,4 +81,19 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rt.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardKey{}, fwd)))
+}
+
+// checkBinding holds a bound token to its binding (a DPoP proof of its key
+// for this request, or its client certificate), and refuses a DPoP-bound
+// token sent as Bearer. A refusal is logged with its reason, never the
+// token or the proof: a bound token presented without its key is what a
+// stolen one looks like.
+func (g *Gateway) checkBinding(r *http.Request, rt *route, token bearer.Token, p *principal) *refusal {
+	ref := rt.binding.Check(r, token, p.Confirmation)
+	if ref == nil {
+		return nil
+	}
+	g.log.InfoContext(r.Context(), "refused a token its request does not hold", "route", rt.cfg.Name,
+		"client_id", p.ClientID, "code", ref.Code, "reason", ref.Err.Error())
+	return &refusal{status: http.StatusUnauthorized, code: ref.Code, description: ref.Description}
 }

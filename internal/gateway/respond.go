@@ -13,9 +13,20 @@ func writeError(w http.ResponseWriter, status int, code, description string) {
 }
 
 // writeRefusal answers an RFC 6750 §3 refusal with its WWW-Authenticate
-// challenge and the same fields as JSON. A missing token gets a bare
-// challenge with the realm only.
-func writeRefusal(w http.ResponseWriter, realm string, r *refusal) {
-	bearer.WriteChallenge(w, r.status, bearer.Challenge{Scheme: bearer.SchemeBearer, Realm: realm,
-		Code: r.code, Description: r.description, Scope: r.scope})
+// challenges and the same fields as JSON; the realm is the route's
+// audience. A 400 or 401 names every scheme the route accepts, the one the
+// request used (scheme) first and with the error, as RFC 9449 §7.1 has
+// it; a missing token gets bare challenges. A 403 names only the scheme
+// the token came in.
+func (g *Gateway) writeRefusal(w http.ResponseWriter, m match, scheme bearer.Scheme, r *refusal) {
+	ch := bearer.Challenge{Scheme: scheme, Realm: m.route.cfg.Audience, Code: r.code, Description: r.description,
+		Scope: r.scope, ResourceMetadata: g.metadataURL(m)}
+	if r.status != http.StatusForbidden {
+		m.route.binding.WriteChallenges(w, r.status, ch)
+		return
+	}
+	if ch.Scheme == "" {
+		ch.Scheme = bearer.SchemeBearer
+	}
+	bearer.WriteChallenge(w, r.status, ch)
 }

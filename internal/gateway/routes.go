@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
+	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -15,6 +17,7 @@ type route struct {
 	cfg      Route
 	upstream *url.URL
 	verifier *verify.Verifier
+	binding  *binding.Checker // the route's rules for bound tokens
 	proxy    *httputil.ReverseProxy
 	// tokenProxy forwards /{service}/v1/oauth2/token to gatehouse when the
 	// route has forward_token_requests.
@@ -119,7 +122,7 @@ func stripped(u *url.URL, prefix string) (path, rawPath string, ok bool) {
 // newProxy makes the reverse proxy of a route: it sends the request to
 // upstream with the X-Gatehouse-* headers of the token's holder (incoming
 // ones were removed before), and, unless the route keeps it, without the
-// Authorization header.
+// Authorization and DPoP headers.
 func (g *Gateway) newProxy(rt *route, upstream *url.URL, transport http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Transport: transport,
@@ -146,6 +149,7 @@ func (g *Gateway) newProxy(rt *route, upstream *url.URL, transport http.RoundTri
 			}
 			if rt.cfg.ForwardAuthorization != nil && !*rt.cfg.ForwardAuthorization {
 				h.Del("Authorization")
+				h.Del(dpop.Header)
 			}
 		},
 		ErrorHandler: g.upstreamError(rt),

@@ -122,9 +122,9 @@ func TestCacheLifetime(t *testing.T) {
 	}
 }
 
-// TestBearerToken pins how the gateway reads package bearer's answer:
-// another scheme is no token, as no header is.
-func TestBearerToken(t *testing.T) {
+// TestAccessToken pins how the gateway reads package bearer's answer:
+// Bearer and DPoP are tokens, another scheme is no token, as no header is.
+func TestAccessToken(t *testing.T) {
 	tests := []struct {
 		name               string
 		authorization      []string
@@ -132,6 +132,7 @@ func TestBearerToken(t *testing.T) {
 		present, malformed bool
 	}{
 		{"token", []string{"bearer abc"}, "abc", true, false},
+		{"DPoP token", []string{"DPoP abc"}, "abc", true, false},
 		{"no header", nil, "", false, false},
 		{"another scheme", []string{"Basic YTpi"}, "", false, false},
 		{"empty token", []string{"Bearer "}, "", true, true},
@@ -143,9 +144,9 @@ func TestBearerToken(t *testing.T) {
 			for _, a := range tt.authorization {
 				r.Header.Add("Authorization", a)
 			}
-			token, present, malformed := bearerToken(r)
-			if token != tt.token || present != tt.present || malformed != tt.malformed {
-				t.Errorf("got %q %v %v, want %q %v %v", token, present, malformed, tt.token, tt.present, tt.malformed)
+			tok, present, malformed := accessToken(r)
+			if token := tok.Value; token != tt.token || present != tt.present || malformed != tt.malformed {
+				t.Errorf("got %q %v %v, want %q %v %v", tok.Value, present, malformed, tt.token, tt.present, tt.malformed)
 			}
 		})
 	}
