@@ -44,7 +44,7 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 		if err != nil || i.revoked.Revoked(c.JTI) {
 			return inspected{}, false, nil
 		}
-		cnf := confirmationOf(c.Raw)
+		cnf := store.Confirmation{JKT: c.Confirmation.JKT, X5TS256: c.Confirmation.X5TS256}
 		return inspected{Introspection: Introspection{
 			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: tokenType(cnf),
 			Expiry: c.Expiry.Unix(), IssuedAt: c.IssuedAt.Unix(), Subject: c.Subject, Audience: c.Audience[0], Issuer: c.Issuer,
@@ -154,12 +154,4 @@ func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr 
 		return nil, oauth.ErrTemporarilyUnavailable(err)
 	}
 	return revs, nil
-}
-
-// confirmationOf reads the cnf claim of a verified JWT.
-func confirmationOf(raw map[string]any) store.Confirmation {
-	m, _ := raw["cnf"].(map[string]any)
-	jkt, _ := m["jkt"].(string)
-	x5t, _ := m["x5t#S256"].(string)
-	return store.Confirmation{JKT: jkt, X5TS256: x5t}
 }
