@@ -22,7 +22,9 @@ func newRootCmd() *cobra.Command {
 		Short:         "A self-hosted OAuth 2.0 token service for machine-to-machine APIs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringP("output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		newServeCmd(),
@@ -37,6 +39,8 @@ func newRootCmd() *cobra.Command {
 		newTokenCmd(),
 		newGatewayCmd(),
 		newBenchCmd(),
+		newVersionCmd(),
+		newHealthcheckCmd(),
 	)
 	return root
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func TestVersion(t *testing.T) {
+	out, err := run(t, "", "version", "-o", "json")
+	if err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	var b buildInfo
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatalf("version -o json printed %q: %v", out, err)
+	}
+	if b.Version == "" || !strings.HasPrefix(b.GoVersion, "go") || b.Platform == "" || b.Crypto == "" {
+		t.Errorf("version: got %+v, want version, Go version, platform and crypto", b)
+	}
+	flag, err := run(t, "", "--version")
+	if err != nil || !strings.HasPrefix(flag, "gatehouse ") || !strings.Contains(flag, "crypto: ") {
+		t.Errorf("--version: got %q, %v", flag, err)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		ok     bool
+	}{{200, true}, {503, false}} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/readyz" {
+				t.Errorf("healthcheck asked %s, want /readyz", r.URL.Path)
+			}
+			w.WriteHeader(tc.status)
+		}))
+		_, err := run(t, "", "healthcheck", "--url", ts.URL)
+		if (err == nil) != tc.ok {
+			t.Errorf("/readyz %d: got %v, want healthy %v", tc.status, err, tc.ok)
+		}
+		ts.Close()
+	}
+	if _, err := run(t, "", "healthcheck", "--url", "http://127.0.0.1:1", "--timeout", "1s"); err == nil {
+		t.Errorf("no node listening: got healthy")
+	}
+}
+
+// TestPackagingNamesRealCommands: the Dockerfile and the systemd unit run
+// subcommands and flags that exist, so a rename cannot break them quietly.
+func TestPackagingNamesRealCommands(t *testing.T) {
+	root := newRootCmd()
+	check := func(file, line string) {
+		t.Helper()
+		fields := strings.Fields(line)
+		cmd, rest, err := root.Find(fields)
+		if err != nil || cmd == root {
+			t.Errorf("%s: %q names no subcommand (%v)", file, line, err)
+			return
+		}
+		for _, f := range rest {
+			name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+			if strings.HasPrefix(f, "-") && lookupFlag(cmd, name) == nil {
+				t.Errorf("%s: %s has no flag --%s", file, cmd.CommandPath(), name)
+			}
+		}
+	}
+	docker, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)CMD \["/gatehouse", ([^\]]*)\]`).FindAllSubmatch(docker, -1) {
+		check("Dockerfile", strings.NewReplacer(`"`, "", ",", "").Replace(string(m[1])))
+	}
+	if !strings.Contains(string(docker), "USER 65532") || !strings.Contains(string(docker), "CGO_ENABLED=0") {
+		t.Errorf("Dockerfile: want a non-root USER and a static (CGO_ENABLED=0) build")
+	}
+	unit, err := os.ReadFile("../../packaging/gatehouse.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/gatehouse (.*)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("gatehouse.service: no ExecStart running gatehouse")
+	}
+	check("gatehouse.service", strings.ReplaceAll(string(m[1]), "${STATE_DIRECTORY}", "/var/lib/gatehouse"))
+	for _, want := range []string{"DynamicUser=yes", "StateDirectory=gatehouse", "ProtectSystem=strict", "NoNewPrivileges=yes"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("gatehouse.service: want %s", want)
+		}
+	}
+}
+
+func lookupFlag(cmd *cobra.Command, name string) any {
+	if f := cmd.Flags().Lookup(name); f != nil {
+		return f
+	}
+	if f := cmd.InheritedFlags().Lookup(name); f != nil {
+		return f
+	}
+	return nil
+}
