@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -105,4 +106,14 @@ func lookupFlag(cmd *cobra.Command, name string) any {
 		return f
 	}
 	return nil
+}
+
+func TestMigrateJSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gatehouse.db")
+	var first, again map[string]int
+	mustJSON(t, &first, "migrate", "--db", db)
+	mustJSON(t, &again, "migrate", "--db", db)
+	if first["applied"] == 0 || again["applied"] != 0 {
+		t.Errorf("migrate -o json: got %v then %v, want some migrations then none", first, again)
+	}
 }

@@ -129,6 +129,9 @@ func newMigrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if jsonOutput(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]int{"applied": n})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s)\n", n)
 			return nil
 		},
