@@ -116,3 +116,21 @@ func TestPostgresUnreachable(t *testing.T) {
 		t.Errorf("Ping on a closed port: got %v, want ErrUnavailable", err)
 	}
 }
+
+// TestPostgresCreatesMissingSchema: a search_path naming a schema that
+// does not exist yet is created, instead of PostgreSQL's "no schema has
+// been selected to create in".
+func TestPostgresCreatesMissingSchema(t *testing.T) {
+	admin := postgresAdmin(t)
+	schema := fmt.Sprintf("gh_missing_%d", time.Now().UnixNano())
+	t.Cleanup(func() { admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`) })
+	s, err := Open(t.Context(), pgtest.WithSearchPath(pgtest.DSN(), schema))
+	if err != nil {
+		t.Fatalf("Open with a missing search_path schema: got %v, want it created", err)
+	}
+	defer s.Close()
+	var n int
+	if err := admin.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'clients'`, schema).Scan(&n); err != nil || n != 1 {
+		t.Errorf("tables in the new schema: got %d, %v; want the clients table", n, err)
+	}
+}

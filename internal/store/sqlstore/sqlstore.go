@@ -34,12 +34,49 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ensureSchema(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	if _, err := migrate(ctx, s.db, s.f); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("migrating the %s database: %w", s.f.name, err)
 	}
 	return s, nil
 }
+
+// ensureSchema creates the first schema of a PostgreSQL DSN's search_path
+// when it does not exist yet: without it PostgreSQL has nowhere to create
+// the tables ("no schema has been selected to create in"), an error that
+// does not say what to do.
+func (s *Store) ensureSchema(ctx context.Context) error {
+	if s.f.name != postgresFlavor.name {
+		return nil
+	}
+	u, err := url.Parse(s.dsn)
+	if err != nil {
+		return nil // pgx reports a malformed DSN itself
+	}
+	schema, _, _ := strings.Cut(u.Query().Get("search_path"), ",")
+	schema = strings.Trim(strings.TrimSpace(schema), `"`)
+	if schema == "" || schema == "$user" {
+		return nil
+	}
+	var current sql.NullString
+	if err := s.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&current); err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", s.wrap(err))
+	}
+	if current.Valid {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgIdent(schema)); err != nil {
+		return fmt.Errorf("the search_path schema %q does not exist and could not be created (%v): create it with CREATE SCHEMA %s, or grant CREATE on the database", schema, err, pgIdent(schema))
+	}
+	return nil
+}
+
+// pgIdent quotes a PostgreSQL identifier.
+func pgIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // Migrate applies pending migrations to dsn and reports how many ran.
 func Migrate(ctx context.Context, dsn string) (int, error) {
