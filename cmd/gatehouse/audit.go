@@ -22,6 +22,9 @@ func newAuditCmd() *cobra.Command {
 			if kind, _ := cmd.Flags().GetString("kind"); kind != "" {
 				q.Set("kind", kind)
 			}
+			if show, _ := cmd.Flags().GetBool("admin-tokens"); !show {
+				q.Set("admin_tokens", "hide")
+			}
 			since, _ := cmd.Flags().GetString("since")
 			d, err := admin.ParseDuration(since)
 			if err != nil {
@@ -49,6 +52,7 @@ func newAuditCmd() *cobra.Command {
 	list.Flags().String("client", "", "only events about this client")
 	list.Flags().String("kind", "", "only this kind, e.g. token.issued or client.disable")
 	list.Flags().String("since", "24h", "how far back")
+	list.Flags().Bool("admin-tokens", false, "also show the admin API tokens the CLI and console get for every command")
 	list.Flags().Int("limit", 200, "at most this many events")
 	return adminGroup("audit", "Read the audit log", list)
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -115,5 +116,39 @@ func TestMigrateJSON(t *testing.T) {
 	mustJSON(t, &again, "migrate", "--db", db)
 	if first["applied"] == 0 || again["applied"] != 0 {
 		t.Errorf("migrate -o json: got %v then %v, want some migrations then none", first, again)
+	}
+}
+
+// TestAuditListHidesAdminTokens: every CLI command gets an admin token;
+// audit list leaves those issuances out unless asked.
+func TestAuditListHidesAdminTokens(t *testing.T) {
+	startServer(t)
+	var tenant map[string]any
+	mustJSON(t, &tenant, "tenant", "create", "acme")
+	count := func(args ...string) (changes, adminTokens int) {
+		var events []map[string]any
+		mustJSON(t, &events, append([]string{"audit", "list", "--since", "1h"}, args...)...)
+		for _, e := range events {
+			switch {
+			case e["kind"] == "tenant.create":
+				changes++
+			case e["kind"] == "token.issued" && e["target"] == "urn:gatehouse:admin":
+				adminTokens++
+			}
+		}
+		return changes, adminTokens
+	}
+	// Issuance events reach the store in batches within a second.
+	deadline := time.Now().Add(5 * time.Second)
+	c, a := count("--admin-tokens")
+	for a == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		c, a = count("--admin-tokens")
+	}
+	if c != 1 || a == 0 {
+		t.Errorf("audit list --admin-tokens: got %d changes and %d admin tokens, want 1 and some", c, a)
+	}
+	if c, a := count(); c != 1 || a != 0 {
+		t.Errorf("audit list: got %d changes and %d admin tokens, want 1 and 0", c, a)
 	}
 }

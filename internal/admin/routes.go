@@ -61,7 +61,7 @@ func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.AuditFilter{ClientID: q.Get("client"), Kind: q.Get("kind")}
+	f := store.AuditFilter{ClientID: q.Get("client"), Kind: q.Get("kind"), HideAdminTokens: q.Get("admin_tokens") == "hide"}
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)

@@ -72,6 +72,9 @@ type AuditFilter struct {
 	Until    time.Time
 	Kind     string
 	Limit    int
+	// HideAdminTokens leaves out the issuance of admin API tokens, which
+	// the CLI and console cause on every command.
+	HideAdminTokens bool
 }
 
 // TokenStore holds what issuing and revoking tokens needs beyond the catalog.

@@ -129,8 +129,12 @@ func testAuditFilters(t *testing.T, s store.Store) {
 		if i%2 == 1 {
 			client, kind = "c2", "client.update"
 		}
+		target := client
+		if i == 2 {
+			target = store.AdminAudience // an admin token, as the CLI gets one per command
+		}
 		events = append(events, store.AuditEvent{ID: fmt.Sprintf("e%d", i), At: at(time.Duration(i) * time.Minute),
-			Kind: kind, Actor: "admin", ClientID: client, Target: client, Detail: `{"i":` + fmt.Sprint(i) + `}`})
+			Kind: kind, Actor: "admin", ClientID: client, Target: target, Detail: `{"i":` + fmt.Sprint(i) + `}`})
 	}
 	if err := s.AppendAudit(ctx, events); err != nil {
 		t.Fatal(err)
@@ -157,6 +161,8 @@ func testAuditFilters(t *testing.T, s store.Store) {
 		{"since", store.AuditFilter{Since: at(4 * time.Minute)}, []string{"e5", "e4"}},
 		{"until", store.AuditFilter{Until: at(2 * time.Minute)}, []string{"e1", "e0"}},
 		{"limit", store.AuditFilter{Limit: 2}, []string{"e5", "e4"}},
+		{"admin tokens hidden", store.AuditFilter{HideAdminTokens: true}, []string{"e5", "e4", "e3", "e1", "e0"}},
+		{"admin tokens hidden, by client", store.AuditFilter{ClientID: "c1", HideAdminTokens: true}, []string{"e4", "e0"}},
 	}
 	for _, tt := range tests {
 		if got := ids(tt.f); !reflect.DeepEqual(got, tt.want) {

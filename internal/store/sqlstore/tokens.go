@@ -144,6 +144,10 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		q += ` AND kind = ?`
 		args = append(args, f.Kind)
 	}
+	if f.HideAdminTokens {
+		q += ` AND NOT (kind = ? AND target = ?)`
+		args = append(args, store.AuditTokenIssued, store.AdminAudience)
+	}
 	if !f.Since.IsZero() {
 		q += ` AND at >= ?`
 		args = append(args, micros(f.Since))
