@@ -1,6 +1,7 @@
 package limits
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -108,26 +109,55 @@ func TestAuthThrottleCountsByClientAndAddress(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		a.Failed("client-a", "10.0.0.1")
 	}
-	if got := a.Blocked("client-a", "10.0.0.9"); got != time.Second {
-		t.Errorf("client after 10 failures: blocked for %v, want 1s", got)
+	if got := a.Blocked("client-a", "10.0.0.1"); got != time.Second {
+		t.Errorf("the failing id and address after 10 failures: blocked for %v, want 1s", got)
+	}
+	if got := a.Blocked("client-a", "10.0.0.9"); got != 0 {
+		t.Errorf("the same id from an address that never failed (its owner): blocked for %v, want 0", got)
 	}
 	if got := a.Blocked("client-b", "10.0.0.1"); got != 0 {
-		t.Errorf("address after 10 failures: blocked for %v, want 0 (its threshold is 100)", got)
+		t.Errorf("another id from the failing address: blocked for %v, want 0 (the address threshold is 100)", got)
 	}
 	long := strings.Repeat("x", 500)
 	for i := 0; i < 10; i++ {
 		a.Failed(long+string(rune('a'+i)), "10.0.0.2")
 	}
-	if got := a.Blocked(long, "10.0.0.3"); got != time.Second {
+	if got := a.Blocked(long, "10.0.0.2"); got != time.Second {
 		t.Errorf("ids longer than 128 bytes count under their prefix: blocked for %v, want 1s", got)
-	}
-	if n := len(a.byClient.entries); n != 2 {
-		t.Errorf("throttle holds %d client ids, want 2", n)
 	}
 	for i := 0; i < 90; i++ {
 		a.Failed("", "10.0.0.1")
 	}
 	if got := a.Blocked("client-c", "10.0.0.1"); got != time.Second {
 		t.Errorf("address after 100 failures: blocked for %v, want 1s", got)
+	}
+}
+
+// TestAuthThrottleUnderSpreadAttack: guesses for one id spread over many
+// addresses never refuse its owner, and each guessing address is refused
+// after its first failure while the attack goes on.
+func TestAuthThrottleUnderSpreadAttack(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	a := NewAuthThrottle(c.now)
+	const owner = "192.0.2.1"
+	guesses, owners := 0, 0
+	for second := 0; second < 60; second++ {
+		for i := 0; i < 200; i++ {
+			addr := fmt.Sprintf("198.51.100.%d", i)
+			if a.Blocked("victim", addr) == 0 {
+				guesses++
+				a.Failed("victim", addr)
+			}
+		}
+		if a.Blocked("victim", owner) == 0 {
+			owners++
+		}
+		c.t = c.t.Add(time.Second)
+	}
+	if owners != 60 {
+		t.Errorf("the owner's requests let through: got %d of 60, want all", owners)
+	}
+	if guesses > 200*3 {
+		t.Errorf("guesses let through in a minute from 200 addresses: got %d, want at most %d", guesses, 200*3)
 	}
 }

@@ -95,15 +95,29 @@ func (t *Throttle) sweep(now time.Time) {
 	}
 }
 
-// AuthThrottle is the failed-authentication rule of DESIGN §6, the one
-// place the token endpoint, introspection, revocation and console sign-in
-// count guesses: 10 failures a minute for one client id, or 100 from one
-// address, refuse that id or address for a backoff.
-type AuthThrottle struct{ byClient, byAddr *Throttle }
+// Failing reports whether key failed within the last Window.
+func (t *Throttle) Failing(key string) bool {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.entries[key]
+	return f != nil && now.Sub(f.last) <= t.Window
+}
+
+// AuthThrottle is the failed-authentication rule, the one place the token
+// endpoint, introspection, revocation and console sign-in count guesses.
+// Client ids are not secret, so failures for an id must not lock its real
+// owner out: they are counted per client id and address together (10 a
+// minute), and per address (100 a minute). While an id is under attack
+// (10 failures a minute from anywhere), an address that failed for it at
+// all is refused until its failures age out, so spreading guesses over
+// many addresses stays slow; an address that never failed, the real
+// client's, is never refused for what others did.
+type AuthThrottle struct{ byPair, byAddr, byClient *Throttle }
 
 // NewAuthThrottle returns the throttle on the clock now (nil: time.Now).
 func NewAuthThrottle(now func() time.Time) *AuthThrottle {
-	return &AuthThrottle{byClient: NewThrottle(10, now), byAddr: NewThrottle(100, now)}
+	return &AuthThrottle{byPair: NewThrottle(10, now), byAddr: NewThrottle(100, now), byClient: NewThrottle(10, now)}
 }
 
 // maxCountedID bounds the client ids kept: no client id is longer, so a
@@ -111,16 +125,28 @@ func NewAuthThrottle(now func() time.Time) *AuthThrottle {
 // cannot grow the throttle's memory with long made-up ids.
 const maxCountedID = 128
 
+func pairKey(clientID, addr string) string {
+	return clientID[:min(len(clientID), maxCountedID)] + "\x00" + addr
+}
+
 // Blocked reports how long a request for clientID from addr must still
 // wait, or 0.
 func (a *AuthThrottle) Blocked(clientID, addr string) time.Duration {
-	return max(a.byClient.Blocked(clientID[:min(len(clientID), maxCountedID)]), a.byAddr.Blocked(addr))
+	pair := pairKey(clientID, addr)
+	wait := max(a.byPair.Blocked(pair), a.byAddr.Blocked(addr))
+	if clientID != "" {
+		if attacked := a.byClient.Blocked(clientID[:min(len(clientID), maxCountedID)]); attacked > 0 && a.byPair.Failing(pair) {
+			wait = max(wait, attacked)
+		}
+	}
+	return wait
 }
 
 // Failed counts a failed authentication for clientID ("" when the request
 // named none) from addr.
 func (a *AuthThrottle) Failed(clientID, addr string) {
 	if clientID != "" {
+		a.byPair.Failed(pairKey(clientID, addr))
 		a.byClient.Failed(clientID[:min(len(clientID), maxCountedID)])
 	}
 	a.byAddr.Failed(addr)
