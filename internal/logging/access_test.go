@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -69,5 +70,23 @@ func TestAccess(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoggerRedactsSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := New(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "gatehouse_WD-yzWHQvhB28GRZWzu-egFFEyRNwKx63KADpTLH63g"
+	log.Info("token request refused for "+secret, "client_id", secret, "path", "/x?client_secret="+secret,
+		"cause", errors.New("client "+secret+" unknown"), "count", 3)
+	out := buf.String()
+	if strings.Contains(out, "WD-yzWHQ") {
+		t.Errorf("a secret reached the log: %s", out)
+	}
+	if strings.Count(out, "gatehouse_[redacted]") != 4 || !strings.Contains(out, `"count":3`) {
+		t.Errorf("want four redactions and the other fields kept: %s", out)
 	}
 }

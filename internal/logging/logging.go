@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 )
 
@@ -71,7 +72,7 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redactAttr}
 	var h slog.Handler
 	switch strings.ToLower(format) {
 	case "", "json":
@@ -82,4 +83,34 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log format %q: use json or text", format)
 	}
 	return slog.New(contextHandler{h}), nil
+}
+
+// secretRun is what a gatehouse client secret looks like (package secret:
+// the prefix, then base64url). A secret pasted into the wrong field, a
+// client_id or a URL, must not reach a log line whatever field carried it.
+var secretRun = regexp.MustCompile(`gatehouse_[A-Za-z0-9_-]{8,}`)
+
+// Redact replaces every secret-looking run in s.
+func Redact(s string) string {
+	if !strings.Contains(s, "gatehouse_") {
+		return s
+	}
+	return secretRun.ReplaceAllString(s, "gatehouse_[redacted]")
+}
+
+// redactAttr is the logger's last word on every attribute and message.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if r := Redact(a.Value.String()); r != a.Value.String() {
+			a.Value = slog.StringValue(r)
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			if r := Redact(err.Error()); r != err.Error() {
+				a.Value = slog.StringValue(r)
+			}
+		}
+	}
+	return a
 }

@@ -58,3 +58,20 @@ func TestHostilePaths(t *testing.T) {
 		t.Errorf("made-up paths became metric labels")
 	}
 }
+
+// TestNoRedirectCarriesCredentials: a path that is not canonical is not
+// redirected with its query (which may hold a client_secret) in Location.
+func TestNoRedirectCarriesCredentials(t *testing.T) {
+	h := start(t, nil)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"//streaming-property/v1/oauth2/token", "/streaming-property/./v1/oauth2/token", "/oauth/../oauth/token", "/console//clients"} {
+		resp, err := client.Post(h.ts.URL+p+"?client_id=c&client_secret=gatehouse_notarealsecret0000", "", nil)
+		if err != nil {
+			t.Fatalf("POST %s: %v", p, err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); loc != "" || resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: got %d with Location %q, want 404 and no redirect", p, resp.StatusCode, loc)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/logging"
@@ -43,6 +45,27 @@ func (l *legacyHosts) wrap(proxies *proxy.Trust, next http.Handler) http.Handler
 			w.Header().Set("Link", `<`+l.successor+`>; rel="successor-version"`)
 			if l.onUse != nil {
 				l.onUse(h)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// canonicalPaths answers a request for a path that is not in canonical
+// form (//, /./, /../) with 404 itself, where http.ServeMux would redirect
+// to the cleaned path with the query string copied into Location: the
+// per-service endpoint takes credentials in the query, and a redirect
+// must never carry them.
+func canonicalPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "" && p != "/" {
+			clean := path.Clean(p)
+			if strings.HasSuffix(p, "/") && clean != "/" {
+				clean += "/"
+			}
+			if clean != p {
+				oauth.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such endpoint."})
+				return
 			}
 		}
 		next.ServeHTTP(w, r)

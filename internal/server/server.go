@@ -263,9 +263,9 @@ func (s *Server) routes() error {
 	legacy.deprecation = "@" + strconv.FormatInt(today.Unix(), 10)
 	legacy.onUse = func(host string) { s.metrics.LegacyHostUse.WithLabelValues(host).Inc() }
 
-	s.public = observe(s.log, s.metrics, proxies, legacy.wrap(proxies, public))
+	s.public = observe(s.log, s.metrics, proxies, canonicalPaths(legacy.wrap(proxies, public)))
 	if s.cfg.AdminAddr != "" {
-		s.admin = observe(s.log, s.metrics, proxies, adminMux)
+		s.admin = observe(s.log, s.metrics, proxies, canonicalPaths(adminMux))
 	}
 	return nil
 }
