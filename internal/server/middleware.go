@@ -58,7 +58,9 @@ func (l *legacyHosts) wrap(proxies *proxy.Trust, next http.Handler) http.Handler
 // must never carry them.
 func canonicalPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p != "" && p != "/" {
+		// The escaped path: an admin route may hold an escaped audience
+		// (https:%2F%2F...), which is canonical as sent.
+		if p := r.URL.EscapedPath(); p != "" && p != "/" {
 			clean := path.Clean(p)
 			if strings.HasSuffix(p, "/") && clean != "/" {
 				clean += "/"
