@@ -65,6 +65,11 @@ type Config struct {
 	// Now returns the current time, for tests; nil means time.Now. It is
 	// used for the claim checks and for the key cache.
 	Now func() time.Time
+	// CacheSize is how many verified tokens are remembered, so that a
+	// token seen again is answered without a signature check (until its
+	// exp, and while its key is published). Zero means DefaultCacheSize;
+	// a negative value turns the cache off.
+	CacheSize int
 
 	// The fields below concern tokens bound to their holder (RFC 9449
 	// DPoP, RFC 8705 certificates), which the middleware enforces; see
@@ -119,6 +124,7 @@ type Verifier struct {
 	realm    string
 	now      func() time.Time
 	resource *resource // the binding rules and metadata
+	cache    *tokenCache
 }
 
 // New returns a Verifier for cfg. Unless cfg.JWKSURL is set it reads the
@@ -139,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		leeway:   orDefault(cfg.Leeway, DefaultLeeway),
 		realm:    cfg.Realm,
 		now:      cfg.Now,
+		cache:    newTokenCache(cacheSize(cfg.CacheSize)),
 	}
 	if v.realm == "" {
 		v.realm = cfg.Audience
@@ -179,6 +186,13 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
+func cacheSize(n int) int {
+	if n == 0 {
+		return DefaultCacheSize
+	}
+	return n
+}
+
 // orDefault maps zero to def and negative values to zero.
 func orDefault(d, def time.Duration) time.Duration {
 	switch {
@@ -196,6 +210,9 @@ func orDefault(d, def time.Duration) time.Duration {
 func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Claims, error) {
 	if rawToken == "" || len(rawToken) > maxTokenBytes {
 		return nil, invalid(ErrMalformed, "empty or oversized token")
+	}
+	if c, ok := v.cache.get(v, ctx, rawToken, v.now()); ok {
+		return c, nil
 	}
 	jws, err := jose.ParseSignedCompact(rawToken, signatureAlgorithms)
 	if err != nil {
@@ -235,6 +252,7 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (*Claims, error)
 	if err := v.check(claims); err != nil {
 		return nil, err
 	}
+	v.cache.put(rawToken, header.KeyID, claims)
 	return claims, nil
 }
 
