@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/proxy"
+	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -65,15 +66,16 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
-	links    *linkStore
+	used     *replay.Cache // spends one-time link codes
 }
 
 // New returns the console over svc. keys lists and rotates signing keys;
 // usage shows token counts (nil: none); signIn checks sign-ins, and
 // throttle counts failed ones: pass the token endpoint's, so that guesses
-// count the same wherever they are made.
+// count the same wherever they are made; used spends one-time sign-in
+// links, across nodes when it is shared.
 func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, usage Usage, signIn SignIn,
-	throttle *limits.AuthThrottle, log *slog.Logger) (*Handler, error) {
+	throttle *limits.AuthThrottle, used *replay.Cache, log *slog.Logger) (*Handler, error) {
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("console: the session key must be at least 32 bytes")
 	}
@@ -83,7 +85,7 @@ func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, usage Usage, sig
 	}
 	return &Handler{
 		cfg: cfg, service: svc, keyRing: keys, usage: usage, signIn: signIn, throttle: throttle, log: log, now: now,
-		pages: parsePages(), links: newLinkStore(),
+		pages: parsePages(), used: used,
 	}, nil
 }
 

@@ -17,10 +17,10 @@
 // it, so sessions are short (8h) and every request re-checks that the
 // client still exists, is enabled and still holds its admin grant.
 //
-// One-time link codes are kept in this node's memory: a link must be
-// opened on the node that made it (behind a load balancer, run
-// `gatehouse console link --url` against one node's address), and codes do
-// not survive a restart. They are single-use and live 10 minutes.
+// One-time link codes are signed with the session key (any node sharing
+// it opens them) and spent through the single-use cache, which every node
+// on one database shares: a link signs in once, wherever it is used. They
+// live 10 minutes.
 //
 // Templates, the stylesheet and the copy-button script are embedded; every
 // page works without JavaScript.

@@ -1,64 +1,54 @@
 package console
 
 import (
-	"crypto/sha256"
+	"crypto/hmac"
+	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // LinkTTL is how long a one-time sign-in link can be used.
 const LinkTTL = 10 * time.Minute
 
-// maxLinks bounds the codes held in memory.
-const maxLinks = 1000
-
-// link is what a one-time code signs in as.
+// link is what a one-time code signs in as. The code is the link itself,
+// signed with the session key, so any node sharing that key opens it; its
+// nonce is spent through the single-use cache, shared by every node on
+// one database, so a code signs in once wherever it is used.
 type link struct {
-	clientID string
-	scopes   []string
-	expires  time.Time
+	ClientID string   `json:"sub"`
+	Scopes   []string `json:"scp"`
+	Expires  int64    `json:"exp"`
+	Nonce    string   `json:"jti"`
 }
 
-// linkStore holds this node's unused codes, by their SHA-256.
-type linkStore struct {
-	mu    sync.Mutex
-	codes map[[32]byte]link
+// maxCodeBytes bounds a code read from a request.
+const maxCodeBytes = 2048
+
+func (h *Handler) encodeLink(lk link) string {
+	payload, _ := json.Marshal(lk)
+	p := b64.EncodeToString(payload)
+	return p + "." + b64.EncodeToString(h.mac("console link v1", p))
 }
 
-func newLinkStore() *linkStore { return &linkStore{codes: map[[32]byte]link{}} }
-
-// add keeps a code, dropping expired ones; false when too many are live.
-func (l *linkStore) add(code string, lk link, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for k, v := range l.codes {
-		if !now.Before(v.expires) {
-			delete(l.codes, k)
-		}
+// decodeLink returns a code's link if its signature holds and it is live.
+func (h *Handler) decodeLink(code string, now time.Time) (link, bool) {
+	p, sig, ok := strings.Cut(code, ".")
+	if !ok || len(code) > maxCodeBytes {
+		return link{}, false
 	}
-	if len(l.codes) >= maxLinks {
-		return false
+	got, err := b64.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.mac("console link v1", p)) {
+		return link{}, false
 	}
-	l.codes[sha256.Sum256([]byte(code))] = lk
-	return true
-}
-
-// get returns a code's link if it is live; take also uses it up.
-func (l *linkStore) get(code string, now time.Time, take bool) (link, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := sha256.Sum256([]byte(code))
-	lk, ok := l.codes[k]
-	if take {
-		delete(l.codes, k)
-	}
-	if !ok || !now.Before(lk.expires) {
+	payload, err := b64.DecodeString(p)
+	var lk link
+	if err != nil || json.Unmarshal(payload, &lk) != nil || lk.Nonce == "" || !now.Before(time.Unix(lk.Expires, 0)) {
 		return link{}, false
 	}
 	return lk, true
@@ -78,11 +68,7 @@ func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := adminScopes(c.Grants[store.AdminAudience])
 	now := h.now()
-	code := randomToken()
-	if !h.links.add(code, link{clientID: actor, scopes: scopes, expires: now.Add(LinkTTL)}, now) {
-		oauth.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "Too many unused sign-in links; try again in a few minutes."})
-		return
-	}
+	code := h.encodeLink(link{ClientID: actor, Scopes: scopes, Expires: now.Add(LinkTTL).Unix(), Nonce: randomToken()})
 	scheme := "http"
 	if r.TLS != nil || h.cfg.Secure {
 		scheme = "https"
@@ -104,12 +90,12 @@ type linkData struct {
 // preview or a prefetch does not spend it.
 func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("code")
-	lk, ok := h.links.get(code, h.now(), false)
+	lk, ok := h.decodeLink(code, h.now())
 	if !ok {
 		h.badLink(w)
 		return
 	}
-	p := h.page(nil, "", "Sign in with a link", linkData{Code: code, ClientID: lk.clientID})
+	p := h.page(nil, "", "Sign in with a link", linkData{Code: code, ClientID: lk.ClientID})
 	p.CSRF = h.preToken(w, r)
 	h.render(w, http.StatusOK, "link", p)
 }
@@ -121,16 +107,20 @@ func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) {
 		h.message(w, nil, http.StatusForbidden, "Form expired", "This form has expired. Open the sign-in link again.")
 		return
 	}
-	lk, ok := h.links.get(strings.TrimSpace(r.PostFormValue("code")), h.now(), true)
+	lk, ok := h.decodeLink(strings.TrimSpace(r.PostFormValue("code")), h.now())
 	if !ok {
 		h.badLink(w)
 		return
 	}
-	if c, ok := h.service.Catalog().Client(lk.clientID); !ok || c.Disabled {
+	if err := h.used.Use(r.Context(), replay.ID{Key: "console-link:" + lk.Nonce, ExpiresAt: time.Unix(lk.Expires, 0)}); err != nil {
 		h.badLink(w)
 		return
 	}
-	h.startSession(w, r, lk.clientID, lk.scopes)
+	if c, ok := h.service.Catalog().Client(lk.ClientID); !ok || c.Disabled {
+		h.badLink(w)
+		return
+	}
+	h.startSession(w, r, lk.ClientID, lk.Scopes)
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
