@@ -102,12 +102,12 @@ func checkAuth(a store.ClientAuth) (store.ClientAuth, error) {
 // checkSubject checks a tls_client_auth subject and returns its stored form.
 func checkSubject(kind, value string) (string, error) {
 	switch {
+	case value == "":
+		return "", invalid("tls_subject is required for a tls_client_auth client: the one name its certificate must carry")
 	case kind == "":
 		return "", invalid("tls_subject_kind is required for a tls_client_auth client: one of %s", strings.Join(store.TLSSubjectKinds, ", "))
 	case !slices.Contains(store.TLSSubjectKinds, kind):
 		return "", invalid("tls_subject_kind %q is not one of %s", kind, strings.Join(store.TLSSubjectKinds, ", "))
-	case value == "":
-		return "", invalid("tls_subject is required for a tls_client_auth client: the certificate's %s", subjectWords[kind])
 	}
 	s, err := mtls.ParseSubject(kind, value)
 	if err != nil {
