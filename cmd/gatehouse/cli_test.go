@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -220,4 +225,142 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeJWKS writes a JWK Set of one new key to a file: its public half, or
+// the whole key pair when private.
+func writeJWKS(t *testing.T, dir, kid string, private bool) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := jose.JSONWebKey{Key: key.Public(), KeyID: kid, Algorithm: "ES256", Use: "sig"}
+	if private {
+		jwk.Key = key
+	}
+	doc, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kid+".json")
+	writeFile(t, path, string(doc))
+	return path
+}
+
+// TestClientAuthCommands: clients that authenticate by key or certificate
+// are made and changed with the auth flags, and print no secret.
+func TestClientAuthCommands(t *testing.T) {
+	startServer(t)
+	dir := t.TempDir()
+	keys := writeJWKS(t, dir, "ci-key-1", false)
+	if out, err := run(t, "", "tenant", "create", "acme"); err != nil {
+		t.Fatalf("tenant create: %v %s", err, out)
+	}
+
+	out, err := run(t, "", "client", "create", "--tenant", "acme", "--name", "ci", "--auth", "private_key_jwt", "--jwks-file", keys, "--require-dpop")
+	if err != nil {
+		t.Fatalf("create private_key_jwt: %v %s", err, out)
+	}
+	for _, want := range []string{"auth_method:    private_key_jwt", "client_assertion JWT", "it has no secret", "kid ci-key-1", "require_dpop:   true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("create printed\n%s\nwant %q", out, want)
+		}
+	}
+	if strings.Contains(out, "client_secret:") || strings.Contains(out, "gatehouse_") {
+		t.Errorf("create printed a secret for a key client:\n%s", out)
+	}
+	id := strings.Fields(strings.SplitN(out, "\n", 2)[0])[1]
+
+	// object runs a command with -o json and returns the object it printed.
+	object := func(args ...string) map[string]any {
+		t.Helper()
+		var m map[string]any
+		mustJSON(t, &m, args...)
+		return m
+	}
+	got := object("client", "get", id)
+	if _, ok := got["client_secret"]; ok || got["auth_method"] != "private_key_jwt" || got["jwks"] == nil || got["require_dpop"] != true {
+		t.Errorf("client get: got %v", got)
+	}
+	got = object("client", "update", id, "--jwks-uri", "https://ci.acme.test/jwks.json", "--require-dpop=false")
+	if got["jwks_uri"] != "https://ci.acme.test/jwks.json" || got["jwks"] != nil || got["require_dpop"] != false {
+		t.Errorf("update --jwks-uri --require-dpop=false: got %v", got)
+	}
+	got = object("client", "update", id, "--auth", "tls_client_auth", "--tls-san-uri", "spiffe://acme.test/ci")
+	if got["auth_method"] != "tls_client_auth" || got["tls_subject_kind"] != "uri" || got["jwks_uri"] != nil {
+		t.Errorf("update --auth tls_client_auth: got %v", got)
+	}
+	text, err := run(t, "", "client", "get", id)
+	if err != nil || !strings.Contains(text, "tls_subject:    SAN URI spiffe://acme.test/ci") || !strings.Contains(text, "configured client CA") {
+		t.Errorf("client get as text: %v\n%s", err, text)
+	}
+	if out, err := run(t, "", "client", "rotate-secret", id); err == nil || !strings.Contains(err.Error(), "rotate-secret is only for client_secret clients") {
+		t.Errorf("rotate-secret on a certificate client: got %v %s, want a refusal", err, out)
+	}
+
+	cert := object("client", "create", "--tenant", "acme", "--name", "edge", "--auth", "tls_client_auth", "--tls-subject", "CN=edge,O=Acme")
+	if cert["tls_subject_kind"] != "dn" || cert["tls_subject"] != "CN=edge,O=Acme" || cert["client_secret"] != nil {
+		t.Errorf("create tls_client_auth: got %v", cert)
+	}
+	cert = object("client", "create", "--tenant", "acme", "--name", "self", "--auth", "self_signed_tls_client_auth", "--jwks-file", keys)
+	if cert["auth_method"] != "self_signed_tls_client_auth" || cert["jwks"] == nil || cert["client_secret"] != nil {
+		t.Errorf("create self_signed_tls_client_auth: got %v", cert)
+	}
+	if got = object("client", "update", id, "--auth", "client_secret"); got["auth_method"] != "client_secret" || len(got["secrets"].([]any)) != 0 {
+		t.Errorf("update --auth client_secret: got %v, want client_secret without a secret", got)
+	}
+	text, err = run(t, "", "client", "get", id)
+	if err != nil || !strings.Contains(text, "holds none: run gatehouse client rotate-secret "+id) {
+		t.Errorf("a client moved back to client_secret: %v\n%s", err, text)
+	}
+	if list, err := run(t, "", "client", "list"); err != nil || !strings.Contains(list, "self_signed_tls_client_auth") {
+		t.Errorf("client list: %v\n%s", err, list)
+	}
+}
+
+func TestClientAuthFlagErrors(t *testing.T) {
+	startServer(t)
+	dir := t.TempDir()
+	keys := writeJWKS(t, dir, "k1", false)
+	leaked := writeJWKS(t, dir, "leaked", true)
+	notJSON := filepath.Join(dir, "keys.pem")
+	writeFile(t, notJSON, "-----BEGIN PUBLIC KEY-----\n")
+	if out, err := run(t, "", "tenant", "create", "acme"); err != nil {
+		t.Fatalf("tenant create: %v %s", err, out)
+	}
+	base := []string{"client", "create", "--tenant", "acme", "--name", "x"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"two subject flags", []string{"--auth", "tls_client_auth", "--tls-subject", "CN=x", "--tls-san-dns", "x.acme.test"}, "give one of --tls-subject, --tls-san-dns"},
+		{"keys inline and at a URL", []string{"--auth", "private_key_jwt", "--jwks-file", keys, "--jwks-uri", "https://x.acme.test/jwks"}, "--jwks-file or --jwks-uri, not both"},
+		{"a key flag with client_secret", []string{"--auth", "client_secret", "--jwks-uri", "https://x.acme.test/jwks"}, "--jwks-uri registers keys"},
+		{"a key flag without --auth", []string{"--jwks-file", keys}, "give --auth private_key_jwt"},
+		{"a subject flag without --auth", []string{"--tls-san-email", "ci@acme.test"}, "--tls-san-email registers"},
+		{"an import for a key client", []string{"--auth", "private_key_jwt", "--jwks-file", keys, "--client-id", "legacy", "--client-secret-stdin"}, "--client-secret-stdin is only for --auth client_secret"},
+		{"a secret expiry for a certificate client", []string{"--auth", "tls_client_auth", "--tls-subject", "CN=x", "--secret-expires-in", "90d"}, "--secret-expires-in is only for"},
+		{"a JWKS file that is not JSON", []string{"--auth", "private_key_jwt", "--jwks-file", notJSON}, "not JSON"},
+		{"a missing JWKS file", []string{"--auth", "private_key_jwt", "--jwks-file", filepath.Join(dir, "nope.json")}, "no such file"},
+		{"a private key in the file", []string{"--auth", "private_key_jwt", "--jwks-file", leaked}, "private key material"},
+		{"an http jwks_uri", []string{"--auth", "private_key_jwt", "--jwks-uri", "http://x.acme.test/jwks"}, "https"},
+		{"a bad DN", []string{"--auth", "tls_client_auth", "--tls-subject", "CN=a,,O=b"}, "tls_subject"},
+		{"an unknown method", []string{"--auth", "magic"}, "auth_method"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := run(t, "", append(append([]string(nil), base...), tt.args...)...)
+			if err == nil || !strings.Contains(err.Error()+out, tt.want) {
+				t.Errorf("got %v (%s), want an error mentioning %q", err, out, tt.want)
+			}
+		})
+	}
+	t.Run("update: a key flag with --auth client_secret", func(t *testing.T) {
+		out, err := run(t, "", "client", "update", "some-id", "--auth", "client_secret", "--tls-san-dns", "x.acme.test")
+		if err == nil || !strings.Contains(err.Error(), "--tls-san-dns registers") {
+			t.Errorf("got %v (%s), want a usage error", err, out)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // parseGrants reads repeated --grant 'AUDIENCE=SCOPE SCOPE'; the audience
@@ -52,6 +53,7 @@ func printClient(cmd *cobra.Command, c admin.ClientView) error {
 	}
 	pairs = append(pairs, "name", c.Name, "tenant", orDash(c.Tenant), "environment", orDash(c.Environment),
 		"disabled", fmt.Sprint(c.Disabled))
+	pairs = append(pairs, authPairs(c)...)
 	if l := c.Limits; l.Any() {
 		pairs = append(pairs, "limits", fmt.Sprintf("rate %d/s, quota %d/h, %d/d (0: none)", l.RatePerSecond, l.QuotaHour, l.QuotaDay))
 	}
@@ -78,7 +80,7 @@ func printClient(cmd *cobra.Command, c admin.ClientView) error {
 
 func newClientCmd() *cobra.Command {
 	create := &cobra.Command{
-		Use: "create --tenant ID --name NAME [flags]", Short: "Create a client (an API key); prints its secret once", Args: cobra.NoArgs,
+		Use: "create --tenant ID --name NAME [flags]", Short: "Create a client (an API key); prints its secret once, if it has one", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
 			in := admin.ClientInput{}
@@ -101,6 +103,16 @@ func newClientCmd() *cobra.Command {
 			}
 			if in.Limits, err = limitFlags(fs); err != nil {
 				return err
+			}
+			if in.AuthInput, err = authFlags(cmd, true); err != nil {
+				return err
+			}
+			if in.AuthMethod != nil && *in.AuthMethod != store.AuthSecret {
+				for _, f := range []string{"client-secret-stdin", "secret-expires-in"} {
+					if fs.Changed(f) {
+						return usageError("--" + f + " is only for --auth client_secret: a " + *in.AuthMethod + " client has no secret")
+					}
+				}
 			}
 			if stdin, _ := fs.GetBool("client-secret-stdin"); stdin {
 				if in.ClientID == "" {
@@ -131,9 +143,11 @@ func newClientCmd() *cobra.Command {
 	addLimitFlags(fs)
 	fs.String("client-id", "", "import: the existing client id")
 	fs.Bool("client-secret-stdin", false, "import: read the existing secret from standard input")
+	addAuthFlags(fs)
 
 	update := &cobra.Command{
-		Use: "update ID [--grant ...]... [--token-ttl D] [--name NAME]", Short: "Change a client; --grant replaces all its grants", Args: cobra.ExactArgs(1),
+		Use:   "update ID [--grant ...]... [--token-ttl D] [--name NAME] [--auth M] [--jwks-file F | --jwks-uri URL] [--tls-... NAME] [--require-dpop]",
+		Short: "Change a client; --grant replaces all its grants, --jwks-file or --jwks-uri its keys", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fs := cmd.Flags()
 			patch := map[string]any{}
@@ -163,6 +177,13 @@ func newClientCmd() *cobra.Command {
 			if limits != nil {
 				patch["limits"] = limits
 			}
+			auth, err := authFlags(cmd, false)
+			if err != nil {
+				return err
+			}
+			if err := mergeAuth(patch, auth); err != nil {
+				return err
+			}
 			return clientCall(cmd, "PATCH", args[0], "", patch)
 		},
 	}
@@ -170,6 +191,7 @@ func newClientCmd() *cobra.Command {
 	update.Flags().StringArray("grant", nil, "'AUDIENCE=SCOPE SCOPE' (repeatable; replaces every grant)")
 	update.Flags().String("token-ttl", "", "cap on the lifetime of this client's tokens (0 removes the cap)")
 	addLimitFlags(update.Flags())
+	addAuthFlags(update.Flags())
 
 	rotate := &cobra.Command{
 		Use: "rotate-secret ID [--keep-old 24h]", Short: "Issue a new secret; the old one works for --keep-old", Args: cobra.ExactArgs(1),
@@ -205,9 +227,9 @@ func newClientCmd() *cobra.Command {
 				if cl.Disabled {
 					state = "disabled"
 				}
-				rows[i] = []string{cl.ClientID, cl.Name, orDash(cl.Tenant), orDash(cl.Environment), state}
+				rows[i] = []string{cl.ClientID, cl.Name, orDash(cl.Tenant), orDash(cl.Environment), cl.AuthMethod, state}
 			}
-			return output(cmd, cs, []string{"CLIENT_ID", "NAME", "TENANT", "ENV", "STATE"}, rows)
+			return output(cmd, cs, []string{"CLIENT_ID", "NAME", "TENANT", "ENV", "AUTH", "STATE"}, rows)
 		},
 	}
 	simple := func(use, short, method, action string) *cobra.Command {

@@ -180,7 +180,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	n := NewClient{Tenant: in.Tenant, Environment: in.Environment, ID: in.ClientID, Secret: in.ClientSecret}
+	n := NewClient{Tenant: in.Tenant, Environment: in.Environment, ID: in.ClientID, Secret: in.ClientSecret, Auth: in.auth()}
 	setIf(&n.Name, in.Name)
 	setIf(&n.Grants, in.Grants)
 	setIf(&n.TokenTTL, ptrDuration(in.TokenTTL))
@@ -212,13 +212,14 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) error {
 		TokenTTL *Duration            `json:"token_ttl"`
 		Disabled *bool                `json:"disabled"`
 		Limits   *store.Limits        `json:"limits"`
+		AuthInput
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	c, err := h.service.UpdateClient(r.Context(), r.PathValue("id"), ClientPatch{
-		Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled, Limits: in.Limits,
-	})
+	p := ClientPatch{Name: in.Name, Grants: in.Grants, TokenTTL: ptrDuration(in.TokenTTL), Disabled: in.Disabled, Limits: in.Limits}
+	in.patch(&p)
+	c, err := h.service.UpdateClient(r.Context(), r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,8 @@ func setIf[T any](dst *T, v *T) {
 }
 
 // NewClient is what creating a client takes. ID and Secret are set only
-// when importing an existing key from another system.
+// when importing an existing key from another system; Auth, when its
+// Method is not client_secret, makes a client without a secret.
 type NewClient struct {
 	Name        string
 	Tenant      string
@@ -212,6 +213,7 @@ type NewClient struct {
 	Grants      map[string][]string
 	TokenTTL    time.Duration
 	Limits      store.Limits
+	Auth        store.ClientAuth
 	// SecretExpiresIn, when positive, makes the secret expire that long from now.
 	SecretExpiresIn time.Duration
 	ID              string
@@ -220,7 +222,8 @@ type NewClient struct {
 
 // CreateClient adds a client and returns it with its secret in the clear:
 // the only time the secret is seen. Generated secrets get a fast hash,
-// imported ones bcrypt.
+// imported ones bcrypt. A client with a key or certificate method gets no
+// secret, and the returned secret is "".
 func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, string, error) {
 	c := store.Client{
 		ID: n.ID, Name: n.Name, Tenant: n.Tenant, Environment: n.Environment,
@@ -233,23 +236,14 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 		// Not "no expiry": a secret meant to end must not live forever.
 		return c, "", invalid("secret_expires_in must not be negative")
 	}
-	plain, hash := n.Secret, ""
-	if plain == "" {
-		plain = secret.New()
-		hash = secret.HashFast(plain)
-	} else {
-		if n.ID == "" {
-			return c, "", invalid("an imported secret needs its client_id")
-		}
-		if err := secret.ValidateImported(plain); err != nil {
-			return c, "", invalid("%v", err)
-		}
-		var err error
-		if hash, err = secret.HashSlow(plain); err != nil {
-			return c, "", err
-		}
+	var err error
+	if c.Auth, err = checkAuth(n.Auth); err != nil {
+		return c, "", err
 	}
-	c.Secrets = []store.Secret{newSecret(hash, s.now(), n.SecretExpiresIn)}
+	plain, err := s.firstSecret(&c, n)
+	if err != nil {
+		return c, "", err
+	}
 	if err := s.checkClient(ctx, &c); err != nil {
 		return c, "", err
 	}
@@ -259,6 +253,39 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 	s.audit(ctx, "client.create", c.ID, nil, clientView(c, ""))
 	s.refresh(ctx, "client "+c.ID, s.catalog.RefreshClient(ctx, c.ID))
 	return c, plain, nil
+}
+
+// firstSecret gives a new client its secret and returns it in the clear:
+// n's imported one (hashed slowly) or a generated one; none at all for a
+// client that authenticates without a secret.
+func (s *Service) firstSecret(c *store.Client, n NewClient) (string, error) {
+	if !c.Auth.UsesSecret() {
+		if n.Secret != "" {
+			return "", invalid("client_secret: an imported secret is only for auth_method client_secret; a %s client has no secret", c.Auth.Method)
+		}
+		if n.SecretExpiresIn != 0 {
+			return "", invalid("secret_expires_in is only for auth_method client_secret; a %s client has no secret", c.Auth.Method)
+		}
+		return "", nil
+	}
+	plain, hash := n.Secret, ""
+	if plain == "" {
+		plain = secret.New()
+		hash = secret.HashFast(plain)
+	} else {
+		if n.ID == "" {
+			return "", invalid("an imported secret needs its client_id")
+		}
+		if err := secret.ValidateImported(plain); err != nil {
+			return "", invalid("%v", err)
+		}
+		var err error
+		if hash, err = secret.HashSlow(plain); err != nil {
+			return "", err
+		}
+	}
+	c.Secrets = []store.Secret{newSecret(hash, s.now(), n.SecretExpiresIn)}
+	return plain, nil
 }
 
 // checkClient validates a client and that what it names exists.
@@ -288,15 +315,29 @@ func notFoundAsInvalid(err error, format string, args ...any) error {
 }
 
 // ClientPatch holds the fields an update may change; nil leaves one alone.
+// The auth fields are store.ClientAuth's; "" removes one.
 type ClientPatch struct {
 	Name     *string
 	Grants   *map[string][]string
 	TokenTTL *time.Duration
 	Disabled *bool
 	Limits   *store.Limits
+
+	AuthMethod     *string
+	JWKS           *string
+	JWKSURI        *string
+	TLSSubjectKind *string
+	TLSSubject     *string
+	RequireDPoP    *bool
 }
 
 // UpdateClient changes a client; a disabled client is refused from the next request on.
+//
+// Changing how the client authenticates follows the rules of checkAuth and
+// patchAuth. Moving to a key or certificate method removes the client's
+// secrets (the audit event shows them go). Moving back to client_secret
+// leaves the client without a secret, so it cannot authenticate until
+// RotateSecret gives it one: no secret is made or shown by an update.
 func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (store.Client, error) {
 	if p.Grants != nil {
 		if err := s.checkGrants(ctx, *p.Grants); err != nil {
@@ -311,6 +352,16 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		setIf(&c.Grants, p.Grants)
 		setIf(&c.TokenTTL, p.TokenTTL)
 		setIf(&c.Disabled, p.Disabled)
+		c.Auth = patchAuth(c.Auth, p)
+		if p.changesAuth() {
+			var err error
+			if c.Auth, err = checkAuth(c.Auth); err != nil {
+				return c, err
+			}
+		}
+		if !c.Auth.UsesSecret() {
+			c.Secrets = nil
+		}
 		if err := c.Validate(); err != nil {
 			return c, invalid("%v", err)
 		}
@@ -388,7 +439,8 @@ func (s *Service) RotateKeys(ctx context.Context, keys KeyRotator) ([]store.Sign
 
 // RotateSecret adds a new generated secret (expiring after expiresIn when
 // positive). The old live secret stays valid for keepOld (zero: it ends
-// now); at most two secrets are ever live.
+// now); at most two secrets are ever live. Only a client_secret client
+// holds secrets: for any other the rotation is refused.
 func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresIn time.Duration) (store.Client, string, error) {
 	if keepOld < 0 || keepOld > 30*24*time.Hour {
 		return store.Client{}, "", invalid("keep_old must be between 0 and 720h")
@@ -401,6 +453,9 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresI
 	var before store.Client
 	c, err := s.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		before = c
+		if !c.Auth.UsesSecret() {
+			return c, invalid("client %s authenticates with %s and holds no secret: rotate-secret is only for client_secret clients (change its keys or subject with update)", c.ID, c.Auth.Method)
+		}
 		var keep []store.Secret
 		for _, old := range c.Secrets {
 			if !old.Live(now) {

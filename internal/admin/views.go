@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -132,15 +133,28 @@ type ClientView struct {
 	TokenTTL     *Duration           `json:"token_ttl,omitempty"`
 	Disabled     bool                `json:"disabled"`
 	Limits       store.Limits        `json:"limits"`
-	Secrets      []SecretView        `json:"secrets"`
-	CreatedAt    time.Time           `json:"created_at"`
-	UpdatedAt    time.Time           `json:"updated_at"`
+	// AuthMethod is always set ("client_secret" by default); JWKS (a JWK
+	// Set object), JWKSURI and the TLS subject are public, shown when set.
+	AuthMethod     string          `json:"auth_method"`
+	JWKS           json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI        string          `json:"jwks_uri,omitempty"`
+	TLSSubjectKind string          `json:"tls_subject_kind,omitempty"`
+	TLSSubject     string          `json:"tls_subject,omitempty"`
+	RequireDPoP    bool            `json:"require_dpop"`
+	Secrets        []SecretView    `json:"secrets"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
 }
 
 func clientView(c store.Client, plain string) ClientView {
+	a := c.Auth
 	v := ClientView{
 		ClientID: c.ID, ClientSecret: plain, Name: c.Name, Tenant: c.Tenant, Environment: c.Environment,
 		Grants: c.Grants, Disabled: c.Disabled, Limits: c.Limits, Secrets: []SecretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		AuthMethod: a.MethodOrDefault(), JWKSURI: a.JWKSURI, TLSSubjectKind: a.TLSSubjectKind, TLSSubject: a.TLSSubject, RequireDPoP: a.RequireDPoP,
+	}
+	if a.JWKS != "" && json.Valid([]byte(a.JWKS)) {
+		v.JWKS = json.RawMessage(a.JWKS)
 	}
 	if v.Grants == nil {
 		v.Grants = map[string][]string{}
@@ -167,6 +181,48 @@ type ClientInput struct {
 	Limits       *store.Limits        `json:"limits"`
 	// SecretExpiresIn, when set, gives the first secret an expiry.
 	SecretExpiresIn *Duration `json:"secret_expires_in"`
+	AuthInput
+}
+
+// AuthInput is how a client authenticates, on the wire: a create takes
+// every field, a patch the ones present. JWKS is a JWK Set object; in a
+// patch, null (or "") removes a field.
+type AuthInput struct {
+	AuthMethod     *string         `json:"auth_method,omitempty"`
+	JWKS           json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI        *string         `json:"jwks_uri,omitempty"`
+	TLSSubjectKind *string         `json:"tls_subject_kind,omitempty"`
+	TLSSubject     *string         `json:"tls_subject,omitempty"`
+	RequireDPoP    *bool           `json:"require_dpop,omitempty"`
+}
+
+// jwks is the JWKS text given: nil when absent, "" for null or "".
+func (in AuthInput) jwks() *string {
+	if in.JWKS == nil {
+		return nil
+	}
+	s := string(bytes.TrimSpace(in.JWKS))
+	if s == "null" || s == `""` {
+		s = ""
+	}
+	return &s
+}
+
+func (in AuthInput) auth() store.ClientAuth {
+	var a store.ClientAuth
+	setIf(&a.Method, in.AuthMethod)
+	setIf(&a.JWKS, in.jwks())
+	setIf(&a.JWKSURI, in.JWKSURI)
+	setIf(&a.TLSSubjectKind, in.TLSSubjectKind)
+	setIf(&a.TLSSubject, in.TLSSubject)
+	setIf(&a.RequireDPoP, in.RequireDPoP)
+	return a
+}
+
+// patch puts the fields given into p.
+func (in AuthInput) patch(p *ClientPatch) {
+	p.AuthMethod, p.JWKS, p.JWKSURI = in.AuthMethod, in.jwks(), in.JWKSURI
+	p.TLSSubjectKind, p.TLSSubject, p.RequireDPoP = in.TLSSubjectKind, in.TLSSubject, in.RequireDPoP
 }
 
 // KeyView is a signing key on the wire (never its private part).

@@ -2,6 +2,10 @@ package console_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/logging"
@@ -136,6 +141,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("token with the new secret: got status %d, want 200", got)
 	}
 
+	createKeyClient(t, ctx, g, audience)
+
 	do(t, ctx, "rotate the secret", chromedp.Navigate(g.url+"/console/clients/"+clientID),
 		chromedp.SetValue(chromedp.ID("keep_old"), "24h"), submit("/console/clients/"+clientID+"/rotate"),
 		waitText("h1", "Secret rotated"), shot("secret-rotated"))
@@ -230,5 +237,31 @@ func copyButton(t *testing.T, ctx context.Context, origin string) {
 		chromedp.WithPollingTimeout(5*time.Second)))
 	if label != "Copied" && !strings.HasPrefix(label, "Selected") {
 		t.Errorf("got copy button label %q, want Copied", label)
+	}
+}
+
+// createKeyClient makes a client that signs JWTs with its own key and
+// requires DPoP, pasting a JWKS into the form, and checks that its page
+// shows the key and no secret.
+func createKeyClient(t *testing.T, ctx context.Context, g *gatehouse, audience string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "deploy-2026", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "create a key client", chromedp.Navigate(g.url+"/console/clients/new"),
+		chromedp.SendKeys(chromedp.ID("name"), "Deploy bot"), chromedp.SetValue(chromedp.ID("tenant"), "acme"),
+		chromedp.Click(chromedp.CSS(`input[value="`+audience+` orders:read"]`)),
+		chromedp.SetValue(chromedp.ID("auth_method"), "private_key_jwt"), chromedp.SetValue(chromedp.ID("jwks"), string(jwks)),
+		chromedp.Click(chromedp.ID("require_dpop")), shot("client-form-keys"),
+		submit("/console/clients/new"), waitText("p", "so it has no secret to copy"), shot("client-keys"))
+	keys := read(t, ctx, "read the key ids", chromedp.Text(chromedp.ID("auth-keys")))
+	dpop := read(t, ctx, "read the DPoP requirement", chromedp.Text(chromedp.ID("auth-dpop")))
+	if !strings.Contains(keys, "deploy-2026") || dpop != "required" {
+		t.Errorf("the key client's page: got keys %q and DPoP %q, want deploy-2026 and required", keys, dpop)
 	}
 }

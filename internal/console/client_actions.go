@@ -23,6 +23,10 @@ type clientData struct {
 	HasUsage bool
 	Usage    []usageRow
 	KeepOld  string
+	// Auth is the authentication form, as stored or as typed; KeyIDs
+	// the kids of the stored JWKS.
+	Auth   authForm
+	KeyIDs []string
 }
 
 func (h *Handler) client(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -35,6 +39,11 @@ func (h *Handler) client(w http.ResponseWriter, r *http.Request, s *session) err
 		p.Notice = "Client disabled: its token requests are refused from now on."
 	case "enabled":
 		p.Notice = "Client enabled."
+	case "created":
+		method := p.Data.(*clientData).Client.Auth.MethodOrDefault()
+		p.Notice = "Client created. It authenticates with " + method + ", so it has no secret to copy."
+	case "auth":
+		p.Notice = "Authentication saved; it applies from the next token request."
 	}
 	h.render(w, http.StatusOK, "client", p)
 	return nil
@@ -45,7 +54,8 @@ func (h *Handler) clientPage(r *http.Request, s *session, id string) (*page, err
 	if err != nil {
 		return nil, err
 	}
-	d := &clientData{Client: c, Grants: grantRows(c), Secrets: secretRows(c, h.now()), KeepOld: "24h"}
+	d := &clientData{Client: c, Grants: grantRows(c), Secrets: secretRows(c, h.now()), KeepOld: "24h",
+		Auth: authFormOf(c.Auth), KeyIDs: admin.KeyIDs(c.Auth.JWKS)}
 	if h.usage != nil {
 		hour, day := h.usage.ClientUsage(c.ID)
 		d.HasUsage = true
@@ -57,13 +67,13 @@ func (h *Handler) clientPage(r *http.Request, s *session, id string) (*page, err
 // rotateSecret adds a new secret; the old one lives for keep_old more.
 func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {
 	id, keepText := r.PathValue("id"), field(r, "keep_old")
-	fail := func(status int, msg string) error {
+	fail := func(status int, errs map[string]string) error {
 		p, err := h.clientPage(r, s, id)
 		if err != nil {
 			return err
 		}
 		p.Data.(*clientData).KeepOld = keepText
-		p.Errors["keep_old"] = msg
+		p.Errors = errs
 		h.render(w, status, "client", p)
 		return nil
 	}
@@ -72,12 +82,14 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	keep, err := admin.ParseDuration(keepText)
 	if err != nil {
-		return fail(http.StatusBadRequest, sentence(err.Error()))
+		return fail(http.StatusBadRequest, map[string]string{"keep_old": sentence(err.Error())})
 	}
 	c, plain, err := h.service.RotateSecret(r.Context(), id, keep, 0)
 	if err != nil {
+		// A rule about keep_old goes next to it; any other (a client
+		// without a secret has no rotate form) above the page.
 		if errs, ok := userError(err, "keep_old", "", fieldWord{"keep_old", "keep_old"}); ok {
-			return fail(userStatus(err), errs["keep_old"])
+			return fail(userStatus(err), errs)
 		}
 		return err
 	}

@@ -57,6 +57,7 @@ func (h *Handler) clients(w http.ResponseWriter, r *http.Request, s *session) er
 type clientForm struct {
 	Name, Tenant, Environment, TTL string
 	Picked                         map[string]bool // "audience scope" values ticked
+	Auth                           authForm
 	Tenants                        []store.Tenant
 	Environments                   []store.Environment
 	APIs                           []store.API
@@ -90,7 +91,7 @@ func (h *Handler) fill(r *http.Request, f *clientForm) error {
 }
 
 func (h *Handler) newClient(w http.ResponseWriter, r *http.Request, s *session) error {
-	f := clientForm{Tenant: r.URL.Query().Get("tenant"), Picked: map[string]bool{}}
+	f := clientForm{Tenant: r.URL.Query().Get("tenant"), Picked: map[string]bool{}, Auth: authForm{Method: store.AuthSecret}}
 	if err := h.fill(r, &f); err != nil {
 		return err
 	}
@@ -99,14 +100,15 @@ func (h *Handler) newClient(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 // clientWords maps Service's messages to the create form's fields.
-var clientWords = []fieldWord{
+var clientWords = append([]fieldWord{
 	{"name", "name"}, {"tenant", "tenant"}, {"environment", "environment"},
 	{"grant", "grants"}, {"token_ttl", "ttl"}, {"client_id", ""},
-}
+}, authWords...)
 
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, s *session) error {
-	f := clientForm{Name: field(r, "name"), Tenant: field(r, "tenant"), Environment: field(r, "environment"), TTL: field(r, "ttl"), Picked: map[string]bool{}}
-	n := admin.NewClient{Name: f.Name, Tenant: f.Tenant, Grants: map[string][]string{}}
+	f := clientForm{Name: field(r, "name"), Tenant: field(r, "tenant"), Environment: field(r, "environment"), TTL: field(r, "ttl"),
+		Picked: map[string]bool{}, Auth: readAuthForm(r)}
+	n := admin.NewClient{Name: f.Name, Tenant: f.Tenant, Grants: map[string][]string{}, Auth: f.Auth.auth()}
 	for _, g := range r.PostForm["grant"] {
 		f.Picked[g] = true
 		aud, scope := splitGrant(g)
@@ -147,6 +149,9 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, s *sessio
 		p.Errors = errs
 		h.render(w, userStatus(err), "client_new", p)
 		return nil
+	}
+	if plain == "" {
+		return seeOther(w, r, "/console/clients/"+c.ID+"?done=created")
 	}
 	return h.showSecret(w, r, s, c, plain, false)
 }

@@ -118,6 +118,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /console/clients/new", write(h.createClient))
 	mux.Handle("GET /console/clients/{id}", read(h.client))
 	mux.Handle("POST /console/clients/{id}/rotate", write(h.rotateSecret))
+	mux.Handle("POST /console/clients/{id}/auth", write(h.updateAuth))
 	mux.Handle("POST /console/clients/{id}/disable", write(h.setDisabled(true)))
 	mux.Handle("POST /console/clients/{id}/enable", write(h.setDisabled(false)))
 	mux.Handle("GET /console/clients/{id}/delete", read(h.confirmDeleteClient))

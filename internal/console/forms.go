@@ -33,6 +33,8 @@ func userError(err error, existsField, existsText string, words ...fieldWord) (e
 var plainWords = strings.NewReplacer(
 	"token_ttl", "the token lifetime", "token_format", "the token format", "signing_alg", "the signing algorithm",
 	"keep_old", "the time to keep the old secret", "reuse_window", "the reuse window", "expires_in", "the expiry",
+	"auth_method", "the authentication method", "jwks_uri", "the JWKS URL", "jwks", "the JWKS", "tls_subject_kind", "the kind of TLS subject",
+	"tls_subject", "the TLS subject",
 )
 
 // fieldOf picks the field whose word comes first in msg; the earliest

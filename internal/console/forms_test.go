@@ -21,6 +21,7 @@ func postForms(clientID string) []struct{ page, action string } {
 		{"/console/apis/delete?audience=https://api.acme.test", "/console/apis/delete"},
 		{"/console/clients/new", "/console/clients/new"},
 		{"/console/clients/" + clientID, "/console/clients/" + clientID + "/rotate"},
+		{"/console/clients/" + clientID, "/console/clients/" + clientID + "/auth"},
 		{"/console/clients/" + clientID, "/console/clients/" + clientID + "/disable"},
 		{"/console/clients/" + clientID, "/console/clients/" + clientID + "/enable"},
 		{"/console/clients/" + clientID + "/delete", "/console/clients/" + clientID + "/delete"},

@@ -16,6 +16,10 @@ var funcs = template.FuncMap{
 	"input":    input,
 	"grantKey": func(audience, scope string) string { return audience + " " + scope },
 	"percent":  percent,
+	// The authentication fields and how a stored client authenticates.
+	"authFields":   authFields,
+	"methodLabel":  methodLabel,
+	"subjectLabel": subjectLabel,
 }
 
 // inputField is one labelled text input with its hint and error.

@@ -63,8 +63,18 @@ func TestFieldOf(t *testing.T) {
 			}
 		})
 	}
-	if got := fieldOf("an environment needs a tenant", clientWords); got != "environment" {
-		t.Errorf("got %q, want environment", got)
+	for _, tc := range []struct{ msg, want string }{
+		{"an environment needs a tenant", "environment"},
+		{`jwks_uri "http://x" must be an https URL`, "jwks_uri"},
+		{`jwks: key "k" holds private key material ("d")`, "jwks"},
+		{"jwks or jwks_uri is required for a private_key_jwt client", "jwks"},
+		{"tls_subject_kind is required for a tls_client_auth client", "tls_subject_kind"},
+		{`tls_subject "a..b" is not a valid DNS name (SAN)`, "tls_subject"},
+		{`auth_method "magic" is not one of client_secret, private_key_jwt`, "auth_method"},
+	} {
+		if got := fieldOf(tc.msg, clientWords); got != tc.want {
+			t.Errorf("fieldOf(%q, clientWords): got %q, want %q", tc.msg, got, tc.want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -11,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -90,6 +93,9 @@ func parse(doc []byte) (*Set, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
+	if d := bytes.TrimSpace(doc); len(d) == 0 || d[0] != '{' {
+		return nil, errors.New(`jwks: want a JWK Set: a JSON object with a "keys" array`)
+	}
 	if err := json.Unmarshal(doc, &set); err != nil {
 		return nil, fmt.Errorf("jwks: not a JWK Set: %w", err)
 	}
@@ -97,55 +103,85 @@ func parse(doc []byte) (*Set, error) {
 		return nil, errors.New(`jwks: not a JWK Set: no "keys" array`)
 	}
 	var keys []Key
+	skipped := "" // why the first unusable key was passed over
 	for i, raw := range set.Keys {
-		if err := checkPublic(raw); err != nil {
-			return nil, fmt.Errorf("jwks: key %d: %w", i, err)
+		if err := checkPublic(raw, i); err != nil {
+			return nil, fmt.Errorf("jwks: %w", err)
 		}
 		var jwk jose.JSONWebKey
 		if err := jwk.UnmarshalJSON(raw); err != nil {
-			continue // an unknown kty, or a malformed key
+			if skipped == "" { // an unknown kty, or a malformed key
+				skipped = fmt.Sprintf("key %d: %s", i, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+			}
+			continue
 		}
-		if k, ok := usableKey(&jwk); ok {
-			keys = append(keys, k)
+		k, why := usableKey(&jwk)
+		if why != "" {
+			if skipped == "" {
+				skipped = fmt.Sprintf("key %d (kid %q) %s", i, jwk.KeyID, why)
+			}
+			continue
 		}
+		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("jwks: no usable signing key")
+		if skipped != "" {
+			return nil, fmt.Errorf("jwks: no usable signing key (%s)", skipped)
+		}
+		return nil, errors.New("jwks: no usable signing key (the set is empty)")
 	}
 	return NewSet(keys...), nil
 }
 
-// checkPublic refuses a JWK that carries secret key material.
-func checkPublic(raw json.RawMessage) error {
+// checkPublic refuses a JWK that carries secret key material; i is its
+// place in the set, to name a key without a kid.
+func checkPublic(raw json.RawMessage, i int) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
 		return nil // not an object: skipped later as malformed
 	}
-	for _, name := range privateMembers {
-		if _, ok := members[name]; ok {
+	for m := range members {
+		// In any letter case: a member named "D" is no JWK member, but a
+		// document that holds one is not to be trusted with keys.
+		if slices.ContainsFunc(privateMembers, func(p string) bool { return strings.EqualFold(m, p) }) {
 			var kid string
 			_ = json.Unmarshal(members["kid"], &kid)
-			return fmt.Errorf("kid %q holds private or symmetric key material (%q); a JWKS must hold public keys only", kid, name)
+			name := fmt.Sprintf("key %d", i)
+			if kid != "" {
+				name = fmt.Sprintf("key %q", kid)
+			}
+			if strings.EqualFold(m, "k") {
+				return fmt.Errorf("%s is a symmetric key (%q): a client proves itself with an asymmetric key pair", name, m)
+			}
+			return fmt.Errorf("%s holds private key material (%q): register public keys only, and replace that key, which is no longer secret", name, m)
 		}
 	}
 	return nil
 }
 
-// usableKey reports whether jwk is a public signing key with an algorithm
-// that fits its type. A key without "alg" must fit the algorithm
-// DefaultAlgorithm gives it.
-func usableKey(jwk *jose.JSONWebKey) (Key, bool) {
-	if (jwk.Use != "" && jwk.Use != "sig") || !jwk.IsPublic() || !jwk.Valid() {
-		return Key{}, false
+// usableKey returns jwk as a Key when it is a public signing key with an
+// algorithm that fits its type (a key without "alg" must fit the one
+// DefaultAlgorithm gives it), or says why it is not.
+func usableKey(jwk *jose.JSONWebKey) (Key, string) {
+	switch {
+	case jwk.Use != "" && jwk.Use != "sig":
+		return Key{}, fmt.Sprintf("has use %q, not sig", jwk.Use)
+	case !jwk.IsPublic():
+		return Key{}, "is not a public key"
+	case !jwk.Valid():
+		return Key{}, "is not a valid key"
+	}
+	if rsaKey, ok := jwk.Key.(*rsa.PublicKey); ok && rsaKey.N.BitLen() < minRSABits {
+		return Key{}, fmt.Sprintf("is an RSA key of %d bits, under %d", rsaKey.N.BitLen(), minRSABits)
 	}
 	alg := jwk.Algorithm
 	if alg == "" && !Fits(DefaultAlgorithm(jwk.Key), jwk.Key) {
-		return Key{}, false
+		return Key{}, fmt.Sprintf("is a %T, not an RSA, EC or Ed25519 key", jwk.Key)
 	}
 	if alg != "" && !Fits(alg, jwk.Key) {
-		return Key{}, false
+		return Key{}, fmt.Sprintf("has alg %q, which does not fit its key type", alg)
 	}
-	return Key{KID: jwk.KeyID, Alg: alg, Public: jwk.Key}, true
+	return Key{KID: jwk.KeyID, Alg: alg, Public: jwk.Key}, ""
 }
 
 // NewSet returns a Set of keys the caller already holds, in this order,

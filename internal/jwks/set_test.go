@@ -119,8 +119,8 @@ func TestParseRefuses(t *testing.T) {
 		{"empty set", []byte(`{"keys":[]}`), "no usable signing key"},
 		{"one JWK, not a set", mustJSON(t, jwk("ec", "ec-1", "ES256")), `no "keys"`},
 		{"keys not an array", []byte(`{"keys":{}}`), "not a JWK Set"},
-		{"not JSON", []byte(`keys`), "not a JWK Set"},
-		{"null", []byte(`null`), `no "keys"`},
+		{"not JSON", []byte(`keys`), "want a JWK Set"},
+		{"null", []byte(`null`), "want a JWK Set"},
 		{"too large", big, "larger than"},
 	}
 	for _, tt := range tests {
