@@ -75,6 +75,11 @@ func TestAdminAPIHoldsDPoPBoundTokens(t *testing.T) {
 			t.Errorf("%s: WWW-Authenticate %q does not name %s", tt.name, ch, tt.wantCode)
 		}
 	}
+	// Introspection authenticates clients, never bearers: the token in an
+	// Authorization header is no credential there.
+	status, header, body := h.post("/oauth/introspect", formType, form("token", tok.AccessToken),
+		http.Header{"Authorization": {"Bearer " + tok.AccessToken}})
+	wantError(t, "introspection with the token as Bearer", status, header, body, http.StatusUnauthorized, "invalid_client")
 }
 
 // TestAdminAPIHoldsCertificateBoundTokens gets an admin token bound to a

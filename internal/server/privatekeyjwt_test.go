@@ -109,6 +109,24 @@ func TestPrivateKeyJWTWithClientCredentials(t *testing.T) {
 		}
 	})
 
+	t.Run("introspection and revocation", func(t *testing.T) {
+		cc := assertionConfig(tokenURL, c.ClientID, keyAPI, assertion(t, key, c.ClientID, h.cfg.Issuer), oauth2.AuthStyleInParams)
+		tok, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.secrets = append(h.secrets, tok.AccessToken)
+		for _, ep := range []string{"/oauth/introspect", "/oauth/revoke"} {
+			a := assertion(t, key, c.ClientID, h.cfg.Issuer+ep) // aud: the endpoint itself
+			body := form("client_assertion_type", oauth.ClientAssertionJWT, "client_assertion", a, "token", tok.AccessToken)
+			if status, _, resp := h.post(ep, formType, body, nil); status != 200 {
+				t.Errorf("%s with an assertion: got %d %s, want 200", ep, status, resp)
+			}
+			status, header, resp := h.post(ep, formType, body, nil)
+			wantError(t, ep+" with the same assertion again", status, header, resp, http.StatusUnauthorized, "invalid_client")
+		}
+	})
+
 	t.Run("the client's secret no longer works", func(t *testing.T) {
 		status, header, body := h.post("/oauth/token", formType, form("grant_type", "client_credentials",
 			"client_id", c.ClientID, "client_secret", c.ClientSecret, "audience", keyAPI), nil)
