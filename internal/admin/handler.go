@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/bearer"
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/verify"
@@ -24,7 +26,10 @@ type Handler struct {
 	tokens  *verify.Verifier
 	revoked RevocationList
 	keys    KeyRotator
-	log     *slog.Logger
+	// bound holds DPoP- and certificate-bound admin tokens to their key
+	// or certificate, as a product API holds its tokens.
+	bound *binding.Checker
+	log   *slog.Logger
 }
 
 // RevocationList says whether a token's jti was revoked (token.Revocations).
@@ -35,9 +40,11 @@ type RevocationList interface {
 // NewHandler returns the admin API over svc. tokens checks bearer tokens
 // for AdminAudience (the same verifier product APIs use, over the node's
 // own keys); revoked and keys serve the revocation check and the key
-// routes.
+// routes. A bound token's DPoP proof names the URL the request came to
+// (its Host, https when over TLS).
 func NewHandler(svc *Service, tokens *verify.Verifier, revoked RevocationList, keys KeyRotator, log *slog.Logger) *Handler {
-	return &Handler{service: svc, tokens: tokens, revoked: revoked, keys: keys, log: log}
+	bound, _ := binding.New(binding.Config{Now: svc.clock}) // fails only for a bad PublicURL
+	return &Handler{service: svc, tokens: tokens, revoked: revoked, keys: keys, bound: bound, log: log}
 }
 
 // KeyRotator lists signing keys and starts a rotation (keys.Rotator).
@@ -79,18 +86,22 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // handlerFunc is an admin handler that returns its error for one place to write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// auth checks the bearer token (RFC 6750) for the admin audience and scope,
-// then runs next and writes any error it returns.
+// auth checks the access token (RFC 6750, or RFC 9449 DPoP) for the admin
+// audience and scope, then runs next and writes any error it returns. A
+// token bound to a DPoP key or a client certificate passes only with a
+// proof of that key or over a connection with that certificate: sent as
+// a plain Bearer token it is refused, like a stolen one.
 func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 	return func(next handlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-			if !strings.EqualFold(scheme, "Bearer") || raw == "" {
+			tok, err := bearer.FromHeader(r.Header, bearer.SchemeBearer, bearer.SchemeDPoP)
+			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin"`)
 				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "A bearer token for "+store.AdminAudience+" is required."))
 				return
 			}
-			claims, err := h.tokens.Verify(r.Context(), strings.TrimSpace(raw))
+			challenge := string(tok.Scheme) + ` realm="gatehouse-admin", error=`
+			claims, err := h.tokens.Verify(r.Context(), tok.Value)
 			var granted []string
 			if err == nil {
 				// The token must still stand: not revoked, its client still
@@ -103,12 +114,17 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 				}
 			}
 			if err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin", error="invalid_token"`)
+				w.Header().Set("WWW-Authenticate", challenge+`"invalid_token"`)
 				h.write(w, r, apiError(http.StatusUnauthorized, "invalid_token", "The access token is not valid for the admin API."))
 				return
 			}
+			if ref := h.bound.Check(r, tok, binding.Confirmation(claims.Confirmation)); ref != nil {
+				w.Header().Set("WWW-Authenticate", challenge+`"`+ref.Code+`"`)
+				h.write(w, r, apiError(http.StatusUnauthorized, ref.Code, ref.Description))
+				return
+			}
 			if !claims.HasScope(scope) || !slices.Contains(granted, scope) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-admin", error="insufficient_scope", scope="`+scope+`"`)
+				w.Header().Set("WWW-Authenticate", challenge+`"insufficient_scope", scope="`+scope+`"`)
 				h.write(w, r, apiError(http.StatusForbidden, "insufficient_scope", "This needs scope "+scope+"."))
 				return
 			}

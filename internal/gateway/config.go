@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -29,6 +30,20 @@ type Config struct {
 	// resources under it. Empty means http:// and the request's Host,
 	// which is wrong behind a proxy that terminates TLS.
 	PublicURL string `yaml:"public_url"`
+	// TLS, when set, makes the gateway serve HTTPS itself, asking every
+	// client for a certificate without requiring one: a token bound to a
+	// client certificate (cnf x5t#S256) passes only over a connection that
+	// presents it.
+	TLS *TLS `yaml:"tls"`
+	// ClientCertHeader is the header a TLS-terminating proxy in front of
+	// the gateway puts the client's certificate in: nginx's URL-escaped
+	// PEM ($ssl_client_escaped_cert) under any name, or Envoy's
+	// X-Forwarded-Client-Cert. It is read only from TrustedProxies, and
+	// removed from every other caller's request before it is forwarded.
+	ClientCertHeader string `yaml:"client_cert_header"`
+	// TrustedProxies are the addresses (CIDR prefixes or single IPs) of
+	// the proxies whose ClientCertHeader counts.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ResourceMetadata serves RFC 9728 protected resource metadata for
 	// each route at /.well-known/oauth-protected-resource followed by the
 	// route's path (or /{service}/v1/{apiKey}), and names it in every
@@ -64,6 +79,12 @@ type Gatehouse struct {
 	ClientID         string `yaml:"client_id"`
 	ClientSecret     string `yaml:"client_secret"`
 	ClientSecretFile string `yaml:"client_secret_file"`
+}
+
+// TLS is the gateway's own certificate, when it terminates TLS.
+type TLS struct {
+	CertFile string `yaml:"cert_file"` // PEM, the leaf first, then its chain
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Timeouts bound every connection the gateway serves or makes.
@@ -174,6 +195,7 @@ func (c *Config) Validate() error {
 		bad("public_url %q must be an http(s) URL without query or fragment", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	c.validateCertificates(bad)
 	if c.ResourceMetadata && c.PublicURL == "" {
 		bad("resource_metadata needs public_url: the documents name resources by the gateway's public URL")
 	}
@@ -236,6 +258,40 @@ func defaultDuration(v *time.Duration, def time.Duration, name string, bad func(
 	case *v < 0:
 		bad("%s must not be negative", name)
 	}
+}
+
+// validateCertificates checks where client certificates come from: the
+// gateway's own TLS listener, or a header from trusted proxies.
+func (c *Config) validateCertificates(bad func(string, ...any)) {
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		bad("tls needs both cert_file and key_file")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("trusted_proxies: %q is not an IP address or CIDR prefix", p)
+			}
+		}
+	}
+	switch {
+	case c.ClientCertHeader == "":
+	case !isHeaderName(c.ClientCertHeader):
+		bad("client_cert_header %q is not an HTTP header name", c.ClientCertHeader)
+	case len(c.TrustedProxies) == 0:
+		bad("client_cert_header %q needs trusted_proxies: the header is read only from a trusted proxy", c.ClientCertHeader)
+	}
+}
+
+func isHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *Gatehouse) validate(bad func(string, ...any)) {

@@ -53,6 +53,10 @@ func TestExampleConfig(t *testing.T) {
 	if len(cfg.Routes) != 3 || cfg.Routes[0].Service != "streaming-property" || *cfg.Routes[2].ForwardAuthorization {
 		t.Errorf("got routes %+v, want the three example routes", cfg.Routes)
 	}
+	if cfg.TLS == nil || cfg.TLS.KeyFile == "" || cfg.ClientCertHeader != "X-SSL-Client-Cert" || len(cfg.TrustedProxies) != 1 {
+		t.Errorf("got tls %+v, client_cert_header %q, trusted_proxies %v; want the example's certificate sources",
+			cfg.TLS, cfg.ClientCertHeader, cfg.TrustedProxies)
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -90,6 +94,11 @@ func TestValidate(t *testing.T) {
 		{"public URL not http", minimalConfig + "public_url: api.example.io\n", `public_url "api.example.io" must be an http(s) URL`},
 		{"public URL with query", minimalConfig + "public_url: https://api.example.io/?a\n", "must be an http(s) URL"},
 		{"metadata without public URL", minimalConfig + "resource_metadata: true\n", "resource_metadata needs public_url"},
+		{"TLS without a key", minimalConfig + "tls:\n  cert_file: /c.pem\n", "tls needs both cert_file and key_file"},
+		{"certificate header without proxies", minimalConfig + "client_cert_header: X-SSL-Client-Cert\n", "needs trusted_proxies"},
+		{"certificate header not a name", minimalConfig + "client_cert_header: \"X SSL\"\ntrusted_proxies: [10.0.0.1]\n",
+			"is not an HTTP header name"},
+		{"proxy not an address", minimalConfig + "trusted_proxies: [proxy.internal]\n", `"proxy.internal" is not an IP address`},
 		{"duplicate route", minimalConfig + "  - path: /orders/\n    upstream: http://x\n    audience: urn:x\n", "already defined"},
 	}
 	for _, tt := range tests {

@@ -21,8 +21,11 @@
 // "Authorization: DPoP" with a proof of its key for this request, whose
 // htu is public_url followed by the path, used once on this gateway; sent
 // as Bearer it is refused; a certificate-bound token needs its client
-// certificate, which only Options.ClientCertificate can supply while the
-// gateway serves plain HTTP. A route with require_dpop admits DPoP-bound
+// certificate: the one presented to the gateway's own TLS listener (tls:
+// it asks every client for one, requiring none), or behind a
+// TLS-terminating proxy the one in client_cert_header, read only from
+// trusted_proxies and stripped from anyone else's request. A route with
+// require_dpop admits DPoP-bound
 // tokens only. With resource_metadata, each route's RFC 9728 document is
 // served at /.well-known/oauth-protected-resource followed by the route's
 // prefix and named in every challenge.

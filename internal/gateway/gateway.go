@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/mtls"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -24,10 +27,9 @@ type Options struct {
 	// introspection, revocations); nil means a default transport.
 	GatehouseTransport http.RoundTripper
 	// ClientCertificate returns the client certificate of a request's
-	// connection, for tokens bound to one (cnf x5t#S256); nil means the
-	// TLS connection's, which a gateway serving plain HTTP never has, so
-	// such tokens are refused. Behind a proxy that terminates TLS, this
-	// reads the proxy's certificate header, from that proxy only.
+	// connection, for tokens bound to one (cnf x5t#S256); nil means what
+	// the configuration says: client_cert_header from trusted_proxies,
+	// else the certificate presented to the gateway's own TLS listener.
 	ClientCertificate func(*http.Request) (*x509.Certificate, error)
 }
 
@@ -40,6 +42,9 @@ type Gateway struct {
 	issuer string
 	now    func() time.Time
 
+	tls            *tls.Config // nil: plain HTTP
+	certs          mtls.Source // where client certificates come from
+	clientCert     func(*http.Request) (*x509.Certificate, error)
 	introspections *introspectionCache
 	revoked        *revocationList
 	proofs         *dpop.ReplayCache // DPoP proofs seen, for every route
@@ -70,6 +75,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		proofs:         dpop.NewReplayCache(0),
 		introspections: newIntrospectionCache(gh, cfg.IntrospectionCacheTTL, cfg.InactiveCacheTTL, cfg.Timeouts.Gatehouse),
 		revoked:        newRevocationList(gh, cfg.Timeouts.Gatehouse),
+	}
+	if err := g.initCertificates(); err != nil {
+		return nil, err
 	}
 	if err := g.revoked.poll(ctx); err != nil {
 		return nil, fmt.Errorf("loading the revocation list from gatehouse (does client %s hold a grant on urn:gatehouse:introspect?): %w",
@@ -114,7 +122,7 @@ func (g *Gateway) buildRoutes(ctx context.Context, ghHTTP *http.Client, upTransp
 		}
 		rt := &route{cfg: rc, upstream: upstream, verifier: v}
 		if rt.binding, err = binding.New(binding.Config{
-			PublicURL: g.cfg.PublicURL, ClientCertificate: g.opts.ClientCertificate,
+			PublicURL: g.cfg.PublicURL, ClientCertificate: g.clientCert,
 			RequireDPoP: rc.RequireDPoP, Replay: g.proofs, Now: g.now,
 		}); err != nil {
 			return nil, fmt.Errorf("route %s: %w", rc.Name, err)
@@ -126,6 +134,30 @@ func (g *Gateway) buildRoutes(ctx context.Context, ghHTTP *http.Client, upTransp
 		routes = append(routes, rt)
 	}
 	return routes, nil
+}
+
+// initCertificates loads the gateway's TLS certificate, if it serves TLS,
+// and settles where a request's client certificate comes from.
+func (g *Gateway) initCertificates() error {
+	if t := g.cfg.TLS; t != nil {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		// Ask, never require: clients with unbound or DPoP-bound tokens
+		// have no certificate, and chains are not judged here either (a
+		// bound token names its certificate by thumbprint, RFC 8705 §3).
+		g.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
+	}
+	g.certs = mtls.Source{Header: g.cfg.ClientCertHeader, Proxies: proxy.NewTrust(g.cfg.TrustedProxies)}
+	g.clientCert = g.opts.ClientCertificate
+	if g.clientCert == nil {
+		g.clientCert = func(r *http.Request) (*x509.Certificate, error) {
+			leaf, _, err := g.certs.Certificate(r)
+			return leaf, err
+		}
+	}
+	return nil
 }
 
 // newTransport is a pooled transport whose wait for response headers is
@@ -172,8 +204,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	defer func() { stopBG(); wg.Wait() }()
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	g.log.Info("gateway listening", "addr", ln.Addr().String(), "issuer", g.issuer, "routes", len(g.cfg.Routes))
+	if g.tls != nil {
+		srv.TLSConfig = g.tls
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	g.log.Info("gateway listening", "addr", ln.Addr().String(), "issuer", g.issuer, "routes", len(g.cfg.Routes), "tls", g.tls != nil)
 	select {
 	case err := <-served:
 		return err

@@ -182,6 +182,17 @@ func removeGatehouseHeaders(h http.Header) {
 	}
 }
 
+// removeHeader deletes the header name, also when spelled with
+// underscores, as removeGatehouseHeaders does.
+func removeHeader(h http.Header, name string) {
+	want := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+	for k := range h {
+		if strings.ToLower(strings.ReplaceAll(k, "_", "-")) == want {
+			delete(h, k)
+		}
+	}
+}
+
 // upstreamError answers 502 when the upstream cannot be reached or does
 // not answer in time. The error text names no URL (ReverseProxy calls the
 // transport directly), so it holds no query string.

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Gatehouse is a running node.
@@ -85,5 +86,23 @@ func (g *Gatehouse) Do(method, path string, in, out any) {
 	g.t.Helper()
 	if err := g.Admin().Do(context.Background(), method, path, in, out); err != nil {
 		g.t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+// SetClientAuth registers how client id proves itself (a key, a
+// certificate, require_dpop) by writing it to the store and reloading the
+// node's catalog, for tests that make such clients whatever the admin API
+// takes.
+func (g *Gatehouse) SetClientAuth(id string, auth store.ClientAuth) {
+	g.t.Helper()
+	ctx := context.Background()
+	if _, err := g.Server.Store().UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		c.Auth = auth
+		return c, nil
+	}); err != nil {
+		g.t.Fatalf("setting the auth method of %s: %v", id, err)
+	}
+	if err := g.Server.Catalog().Reload(ctx); err != nil {
+		g.t.Fatal(err)
 	}
 }

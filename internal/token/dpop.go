@@ -29,16 +29,14 @@ func (c DPoPConfig) withDefaults() DPoPConfig {
 	return c
 }
 
-// bindDPoP checks the request's DPoP proof, if any, and binds the token
-// to its key (cnf.jkt, token_type DPoP). A client registered with
-// require_dpop must send one. A certificate-bound token keeps its
-// certificate binding too.
-func (i *Issuer) bindDPoP(ctx context.Context, req oauth.TokenRequest, client *store.Client, g *Grant) error {
+// checkDPoP verifies the request's DPoP proof, if any; nil means none.
+// It runs before the client authenticates: a proof without the server's
+// nonce is answered use_dpop_nonce, and the retry RFC 9449 §8 asks for
+// carries the same credentials, so they must not have been spent (a
+// client assertion's jti is single-use).
+func (i *Issuer) checkDPoP(req oauth.TokenRequest) (*dpop.Proof, error) {
 	if req.DPoP == "" {
-		if client.Auth.RequireDPoP {
-			return oauth.ErrInvalidDPoPProof("This client must send a DPoP proof.", nil)
-		}
-		return nil
+		return nil, nil
 	}
 	want := dpop.Check{Method: http.MethodPost, URL: req.EndpointURL, Now: i.now(), Window: i.cfg.DPoP.Window}
 	if n := i.cfg.DPoP.Nonces; n != nil {
@@ -47,9 +45,23 @@ func (i *Issuer) bindDPoP(ctx context.Context, req oauth.TokenRequest, client *s
 	p, err := dpop.Verify(req.DPoP, want)
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
-		return oauth.ErrUseDPoPNonce(i.cfg.DPoP.Nonces.Nonce())
+		return nil, oauth.ErrUseDPoPNonce(i.cfg.DPoP.Nonces.Nonce())
 	case err != nil:
-		return oauth.ErrInvalidDPoPProof("The DPoP proof is not valid: "+dpop.Description(err)+".", err)
+		return nil, oauth.ErrInvalidDPoPProof("The DPoP proof is not valid: "+dpop.Description(err)+".", err)
+	}
+	return p, nil
+}
+
+// bindDPoP binds the token to the key of p, the request's verified proof
+// (nil: none), making the proof single-use: cnf.jkt, token_type DPoP. A
+// client registered with require_dpop must send one. A
+// certificate-bound token keeps its certificate binding too.
+func (i *Issuer) bindDPoP(ctx context.Context, p *dpop.Proof, client *store.Client, g *Grant) error {
+	if p == nil {
+		if client.Auth.RequireDPoP {
+			return oauth.ErrInvalidDPoPProof("This client must send a DPoP proof.", nil)
+		}
+		return nil
 	}
 	if err := i.used.Use(ctx, replay.ID{Key: "dpop:" + p.JKT + ":" + p.JTI, ExpiresAt: p.ExpiresAt}); err != nil {
 		return oauth.ErrInvalidDPoPProof("The DPoP proof was used before.", err)

@@ -132,9 +132,10 @@ type Grant struct {
 }
 
 // Token runs a parsed request through the steps every grant shares: find
-// the grant type, authenticate the caller where the grant needs one
-// (throttled), let the grant name the client the token is for, apply the
-// audience and scope policy, count it against limits, mint. service is ""
+// the grant type, verify a DPoP proof, authenticate the caller where the
+// grant needs one (throttled), let the grant name the client the token is
+// for, apply the audience and scope policy, bind the token to the proof's
+// key, count it against limits, mint. service is ""
 // at /oauth/token, or the path name of the per-service endpoint the
 // request came to; addr is the caller's address.
 func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, addr string) (Outcome, error) {
@@ -151,10 +152,13 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 			return Outcome{}, oauth.ErrNotFound("No service named %q.", truncate(service))
 		}
 	}
+	proof, err := i.checkDPoP(req)
+	if err != nil {
+		return Outcome{}, err
+	}
 	var caller *store.Client
 	var cnf store.Confirmation
 	if gt.authenticate {
-		var err error
 		if caller, cnf, err = i.authenticateThrottled(ctx, req, addr); err != nil {
 			return Outcome{}, err
 		}
@@ -174,7 +178,7 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	}
 	g.Type = gt.claim
 	g.Confirmation = cnf
-	if err := i.bindDPoP(ctx, req, client, g); err != nil {
+	if err := i.bindDPoP(ctx, proof, client, g); err != nil {
 		return Outcome{}, err
 	}
 	out := Outcome{Grant: g}
