@@ -1,13 +1,12 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/jwtclaim"
 )
 
 // Claims are the verified claims of a gatehouse access token (RFC 9068 §2.2
@@ -62,20 +61,20 @@ func (c *Claims) HasScope(scope string) bool {
 
 // wireClaims is the JSON form of the claims this package reads.
 type wireClaims struct {
-	Issuer      string       `json:"iss"`
-	Subject     string       `json:"sub"`
-	Audience    audience     `json:"aud"`
-	IssuedAt    *numericDate `json:"iat"`
-	Expiry      *numericDate `json:"exp"`
-	NotBefore   *numericDate `json:"nbf"`
-	JTI         string       `json:"jti"`
-	ClientID    string       `json:"client_id"`
-	Scope       string       `json:"scope"`
-	Tenant      string       `json:"tenant"`
-	Environment string       `json:"environment"`
-	Service     string       `json:"service"`
-	APIKey      string       `json:"api_key"`
-	Cnf         *wireCnf     `json:"cnf"`
+	Issuer      string                `json:"iss"`
+	Subject     string                `json:"sub"`
+	Audience    jwtclaim.Audience     `json:"aud"`
+	IssuedAt    *jwtclaim.NumericDate `json:"iat"`
+	Expiry      *jwtclaim.NumericDate `json:"exp"`
+	NotBefore   *jwtclaim.NumericDate `json:"nbf"`
+	JTI         string                `json:"jti"`
+	ClientID    string                `json:"client_id"`
+	Scope       string                `json:"scope"`
+	Tenant      string                `json:"tenant"`
+	Environment string                `json:"environment"`
+	Service     string                `json:"service"`
+	APIKey      string                `json:"api_key"`
+	Cnf         *wireCnf              `json:"cnf"`
 }
 
 // wireCnf holds the confirmation methods this package enforces.
@@ -115,62 +114,15 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		Service:     w.Service,
 		APIKey:      w.APIKey,
 		JTI:         w.JTI,
-		IssuedAt:    w.IssuedAt.time(),
-		Expiry:      w.Expiry.time(),
+		IssuedAt:    w.IssuedAt.T,
+		Expiry:      w.Expiry.T,
 		Raw:         raw,
 	}
 	if w.NotBefore != nil {
-		c.NotBefore = w.NotBefore.time()
+		c.NotBefore = w.NotBefore.T
 	}
 	if w.Cnf != nil {
 		c.Confirmation = Confirmation{JKT: w.Cnf.JKT, X5TS256: w.Cnf.X5TS256}
 	}
 	return c, nil
 }
-
-// audience is the "aud" claim: a string or an array of strings (RFC 7519
-// §4.1.3).
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
-		var list []string
-		if err := json.Unmarshal(b, &list); err != nil {
-			return err
-		}
-		*a = list
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	if s != "" {
-		*a = audience{s}
-	}
-	return nil
-}
-
-// numericDate is a JWT NumericDate: seconds since the epoch, possibly with a
-// fraction (RFC 7519 §2).
-type numericDate struct{ t time.Time }
-
-// maxNumericDate keeps seconds within what time.Unix handles exactly.
-const maxNumericDate = 1 << 53
-
-var errNumericDate = errors.New("NumericDate out of range")
-
-func (d *numericDate) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	if f < 0 || f > maxNumericDate || math.IsNaN(f) {
-		return errNumericDate
-	}
-	sec, frac := math.Modf(f)
-	d.t = time.Unix(int64(sec), int64(frac*1e9))
-	return nil
-}
-
-func (d *numericDate) time() time.Time { return d.t }

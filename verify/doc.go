@@ -36,7 +36,9 @@
 //
 // This package is imported by code outside gatehouse: of gatehouse's
 // packages it may import only internal/bearer (the RFC 6750 header and
-// challenge rules), internal/jwks (which keys of a JWKS are usable, the
+// challenge rules), internal/jwtclaim (the JSON forms of aud and the
+// NumericDates, shared with internal/assertion), internal/jwks (which
+// keys of a JWKS are usable, the
 // JWKS cache and metadata discovery), internal/dpop (RFC 9449 proofs) and
 // internal/binding (the binding rules it shares with the gateway), which
 // import nothing of the server's; never the server's packages.

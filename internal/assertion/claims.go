@@ -1,11 +1,10 @@
 package assertion
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"math"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/jwtclaim"
 )
 
 // Claims are the claims of a verified assertion.
@@ -37,13 +36,13 @@ type Claims struct {
 // wireClaims is the JSON form of the registered claims Verify reads. A
 // claim of the wrong type fails the decoding.
 type wireClaims struct {
-	Issuer    string       `json:"iss"`
-	Subject   string       `json:"sub"`
-	Audience  audience     `json:"aud"`
-	JTI       string       `json:"jti"`
-	Expiry    *numericDate `json:"exp"`
-	IssuedAt  *numericDate `json:"iat"`
-	NotBefore *numericDate `json:"nbf"`
+	Issuer    string                `json:"iss"`
+	Subject   string                `json:"sub"`
+	Audience  jwtclaim.Audience     `json:"aud"`
+	JTI       string                `json:"jti"`
+	Expiry    *jwtclaim.NumericDate `json:"exp"`
+	IssuedAt  *jwtclaim.NumericDate `json:"iat"`
+	NotBefore *jwtclaim.NumericDate `json:"nbf"`
 }
 
 // decodeClaims parses a verified payload; exp is required.
@@ -64,59 +63,14 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		Subject:  w.Subject,
 		Audience: w.Audience,
 		JTI:      w.JTI,
-		Expiry:   w.Expiry.t,
+		Expiry:   w.Expiry.T,
 		Raw:      raw,
 	}
 	if w.IssuedAt != nil {
-		c.IssuedAt = w.IssuedAt.t
+		c.IssuedAt = w.IssuedAt.T
 	}
 	if w.NotBefore != nil {
-		c.NotBefore = w.NotBefore.t
+		c.NotBefore = w.NotBefore.T
 	}
 	return c, nil
-}
-
-// audience is the "aud" claim: a string or an array of strings (RFC 7519
-// §4.1.3).
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
-		var list []string
-		if err := json.Unmarshal(b, &list); err != nil {
-			return err
-		}
-		*a = list
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	if s != "" {
-		*a = audience{s}
-	}
-	return nil
-}
-
-// numericDate is a JWT NumericDate: seconds since the epoch, possibly with
-// a fraction (RFC 7519 §2).
-type numericDate struct{ t time.Time }
-
-// maxNumericDate keeps seconds within what time.Unix handles exactly.
-const maxNumericDate = 1 << 53
-
-var errNumericDate = errors.New("NumericDate out of range")
-
-func (d *numericDate) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	if f < 0 || f > maxNumericDate || math.IsNaN(f) {
-		return errNumericDate
-	}
-	sec, frac := math.Modf(f)
-	d.t = time.Unix(int64(sec), int64(frac*1e9))
-	return nil
 }
