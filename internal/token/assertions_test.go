@@ -214,3 +214,38 @@ func TestPrivateKeyJWTRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestPrivateKeyJWTThrottled: failed assertions count against the client
+// they name, as failed secrets do (DESIGN §6), whether or not client_id
+// is in the body: the client named only by the assertion is blocked too.
+func TestPrivateKeyJWTThrottled(t *testing.T) {
+	for _, withID := range []bool{false, true} {
+		name := "client named by the assertion only"
+		if withID {
+			name = "client_id in the body"
+		}
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t)
+			c := w.withAuth(store.ClientAuth{Method: store.AuthPrivateKeyJWT, JWKS: registered(t, "ec")}, admin.NewClient{Grants: map[string][]string{platform: {"read"}}})
+			req := func(key clientKey) oauth.TokenRequest {
+				r := assertionReq(signJWT(t, key, assertionClaims(c.id, tokenURL, w.clock.Now())), "audience", platform)
+				if withID {
+					r.ClientID = c.id
+				}
+				return r
+			}
+			for n := range 10 {
+				_, err := w.iss.Token(t.Context(), req(testKeys()["foreign"]), "", addr)
+				wantError(t, err, 401, "invalid_client", "")
+				if t.Failed() {
+					t.Fatalf("failure %d", n+1)
+				}
+			}
+			// From another address, so that only the client's count applies.
+			_, err := w.iss.Token(t.Context(), req(testKeys()["ec"]), "", "198.51.100.7")
+			wantError(t, err, 429, "too_many_requests", "")
+			w.clock.Add(1100 * time.Millisecond)
+			issue(t, w.iss, req(testKeys()["ec"]), "")
+		})
+	}
+}
