@@ -44,6 +44,13 @@ func (o *recorder) Refused(_ *http.Request, e *oauth.Error) {
 	o.refused = append(o.refused, e.Code)
 }
 
+// count is how many tokens the observer heard of.
+func (o *recorder) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.issued)
+}
+
 func (o *recorder) last() (issuedCall, string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
