@@ -249,3 +249,38 @@ func TestPrivateKeyJWTThrottled(t *testing.T) {
 		})
 	}
 }
+
+// TestPrivateKeyJWTAtIntrospection: the same method authenticates at
+// introspection and revocation (DESIGN §8), with aud that endpoint's URL
+// or the issuer's.
+func TestPrivateKeyJWTAtIntrospection(t *testing.T) {
+	w := newWorld(t)
+	e := w.serve(t, Config{IssuerURL: issuerURL}, nil)
+	c := e.withAuth(store.ClientAuth{Method: store.AuthPrivateKeyJWT, JWKS: registered(t, "ec")}, admin.NewClient{Grants: map[string][]string{platform: {"read"}}})
+	k := testKeys()["ec"]
+	now := w.clock.Now()
+	a := e.postForm(assertionForm(signJWT(t, k, assertionClaims(c.id, tokenURL, now)), "audience", platform), nil)
+	if a.status != 200 {
+		t.Fatalf("token: got %d %s", a.status, a.body)
+	}
+	tok := a.fields()["access_token"].(string)
+	call := func(path, aud string) answer {
+		return e.send("POST", path, formType, form("client_assertion_type", oauth.ClientAssertionJWT,
+			"client_assertion", signJWT(t, k, assertionClaims(c.id, aud, now)), "token", tok), nil)
+	}
+	if a := call("/oauth/introspect", issuerURL+"/oauth/introspect"); a.status != 200 || a.fields()["active"] != true || a.fields()["client_id"] != c.id {
+		t.Errorf("introspection, aud its URL: got %d %s, want the token active", a.status, a.body)
+	}
+	if a := call("/oauth/introspect", issuerURL); a.status != 200 || a.fields()["active"] != true {
+		t.Errorf("introspection, aud the issuer: got %d %s, want the token active", a.status, a.body)
+	}
+	if a := call("/oauth/introspect", issuerURL+"/oauth/revoke"); a.status != 401 || a.body != invalidClientBody() {
+		t.Errorf("introspection, aud the revocation endpoint: got %d %s, want 401 invalid_client", a.status, a.body)
+	}
+	if a := call("/oauth/revoke", issuerURL+"/oauth/revoke"); a.status != 200 {
+		t.Errorf("revocation: got %d %s, want 200", a.status, a.body)
+	}
+	if a := call("/oauth/introspect", issuerURL); a.status != 200 || a.fields()["active"] != false {
+		t.Errorf("introspection after revocation: got %d %s, want inactive", a.status, a.body)
+	}
+}
