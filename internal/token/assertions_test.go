@@ -284,3 +284,20 @@ func TestPrivateKeyJWTAtIntrospection(t *testing.T) {
 		t.Errorf("introspection after revocation: got %d %s, want inactive", a.status, a.body)
 	}
 }
+
+// TestPrivateKeyJWTRefusalLogged: a refused assertion without client_id
+// is logged under the client it names, as a refused secret is under its
+// client_id, so that an operator sees whose assertions fail.
+func TestPrivateKeyJWTRefusalLogged(t *testing.T) {
+	w := newWorld(t)
+	e := w.serve(t, Config{IssuerURL: issuerURL}, nil)
+	c := e.withAuth(store.ClientAuth{Method: store.AuthPrivateKeyJWT, JWKS: registered(t, "ec")}, admin.NewClient{Grants: map[string][]string{platform: {"read"}}})
+	jwt := signJWT(t, testKeys()["foreign"], assertionClaims(c.id, tokenURL, w.clock.Now()))
+	e.secrets = append(e.secrets, jwt)
+	if a := e.postForm(assertionForm(jwt, "audience", platform), nil); a.status != 401 {
+		t.Fatalf("got %d %s, want 401", a.status, a.body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"client_id":"`+c.id+`"`) {
+		t.Errorf("the refusal is not logged under %s:\n%s", c.id, logs)
+	}
+}
