@@ -3,6 +3,8 @@ package token
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,7 +32,7 @@ type jwksServer struct {
 func newJWKSServer(t *testing.T, doc string) *jwksServer {
 	t.Helper()
 	s := &jwksServer{doc: doc}
-	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
 		s.mu.Lock()
 		doc := s.doc
@@ -39,6 +41,9 @@ func newJWKSServer(t *testing.T, doc string) *jwksServer {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		w.Write([]byte(doc))
 	}))
+	// A client that refuses the certificate is part of the tests.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
 }
