@@ -132,7 +132,13 @@ func AuthMethods() []string {
 // authenticateThrottled refuses callers that keep failing before their
 // credential is even checked, and counts their failures.
 func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, store.Confirmation, error) {
-	if wait := i.throttle.Blocked(req.ClientID, addr); wait > 0 {
+	// The client a credential names counts, not only a client_id sent
+	// beside it: failures are counted against the former.
+	named := req.ClientID
+	if named == "" {
+		named = i.method(&req).clientID(&req)
+	}
+	if wait := i.throttle.Blocked(named, addr); wait > 0 {
 		return nil, store.Confirmation{}, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
 	}
 	client, cnf, err := i.authenticate(ctx, &req)
@@ -140,6 +146,16 @@ func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenReque
 		i.throttle.Failed(req.ClientID, addr)
 	}
 	return client, cnf, err
+}
+
+// method is the authentication method whose credential req carries.
+func (i *Issuer) method(req *oauth.TokenRequest) authMethod {
+	for _, m := range i.methods {
+		if m.presented(req) {
+			return m
+		}
+	}
+	return i.methods[len(i.methods)-1]
 }
 
 // Authenticate checks the client's credentials. Unknown, disabled and
@@ -154,13 +170,7 @@ func (i *Issuer) Authenticate(ctx context.Context, req oauth.TokenRequest) (*sto
 // checks the credential. It fills req.ClientID when only the credential
 // named the client. cnf is the binding the credential gives the token.
 func (i *Issuer) authenticate(ctx context.Context, req *oauth.TokenRequest) (*store.Client, store.Confirmation, error) {
-	var method authMethod
-	for _, m := range i.methods {
-		if m.presented(req) {
-			method = m
-			break
-		}
-	}
+	method := i.method(req)
 	if method.names[0] == store.AuthPrivateKeyJWT && (req.ClientSecret != "" || req.Basic) {
 		return nil, store.Confirmation{}, oauth.ErrInvalidRequest("Use one client authentication method: a client assertion or a secret, not both.")
 	}

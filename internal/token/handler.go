@@ -189,7 +189,9 @@ func (h *Handler) parsePost(w http.ResponseWriter, r *http.Request) (oauth.Token
 }
 
 // fail writes the error and logs it without any credential: client ids are
-// not secret, secrets and tokens never appear.
+// not secret, secrets and tokens never appear. The client logged is the
+// one the request names, by client_id or else by its credential (a client
+// assertion's sub, unverified).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, req oauth.TokenRequest, err error) {
 	e := oauth.AsError(err)
 	h.observer.Refused(r, e)
@@ -199,7 +201,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, req oauth.TokenRe
 	}
 	h.log.LogAttrs(r.Context(), level, "token request refused",
 		slog.String("error", e.Code), slog.Int("status", e.Status),
-		slog.String("client_id", logSafe(req.ClientID)), slog.Any("cause", e.Cause))
+		slog.String("client_id", logSafe(h.issuer.method(&req).clientID(&req))), slog.Any("cause", e.Cause))
 	oauth.WriteError(w, e)
 }
 

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -43,6 +44,13 @@ func (o *recorder) Refused(_ *http.Request, e *oauth.Error) {
 	o.refused = append(o.refused, e.Code)
 }
 
+// count is how many tokens the observer heard of.
+func (o *recorder) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.issued)
+}
+
 func (o *recorder) last() (issuedCall, string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -62,6 +70,7 @@ func (o *recorder) last() (issuedCall, string) {
 // test ends none of them may be in the log.
 type endpoint struct {
 	*world
+	ts      *httptest.Server
 	url     string
 	obs     *recorder
 	logs    *logging.Buffer
@@ -72,14 +81,54 @@ type endpoint struct {
 func newEndpoint(t *testing.T, proxies *proxy.Trust) *endpoint {
 	t.Helper()
 	e := &endpoint{world: newWorld(t), obs: &recorder{}, logs: &logging.Buffer{}}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := httptest.NewServer(NewHandler(e.iss, proxies, "", e.obs, log))
-	t.Cleanup(func() {
-		ts.Close()
+	e.start(NewHandler(e.iss, proxies, "", e.obs, e.logger()), nil)
+	return e
+}
+
+// serve is the token endpoints of a new Issuer over w with cfg (its own
+// throttle, single-use ids and client key cache: a fresh node), mounted
+// as the server mounts them, on a real listener, for t. tlsConfig, when
+// not nil, makes it an HTTPS listener with those settings.
+func (w *world) serve(t *testing.T, cfg Config, tlsConfig *tls.Config) *endpoint {
+	t.Helper()
+	node := *w
+	node.t = t
+	node.iss = node.issuer(cfg)
+	e := &endpoint{world: &node, obs: &recorder{}, logs: &logging.Buffer{}}
+	h := NewHandler(node.iss, nil, "", e.obs, e.logger())
+	mux := http.NewServeMux()
+	mux.Handle("/oauth/token", h)
+	mux.HandleFunc("/oauth/introspect", h.Introspect)
+	mux.HandleFunc("/oauth/revoke", h.Revoke)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if service, ok := ServiceFromPath(r.URL.Path); ok {
+			h.ServeService(w, r, service)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	e.start(mux, tlsConfig)
+	return e
+}
+
+func (e *endpoint) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// start serves h, over TLS when tlsConfig is set, until the test ends.
+func (e *endpoint) start(h http.Handler, tlsConfig *tls.Config) {
+	e.ts = httptest.NewUnstartedServer(h)
+	if tlsConfig != nil {
+		e.ts.TLS = tlsConfig
+		e.ts.StartTLS()
+	} else {
+		e.ts.Start()
+	}
+	e.t.Cleanup(func() {
+		e.ts.Close()
 		e.checkLogs()
 	})
-	e.url = ts.URL
-	return e
+	e.url = e.ts.URL
 }
 
 func (e *endpoint) client(n admin.NewClient) cred {
@@ -116,6 +165,13 @@ func (a answer) fields() map[string]any {
 // send makes a request to the endpoint; header may be nil.
 func (e *endpoint) send(method, path, ctype, body string, header http.Header) answer {
 	e.t.Helper()
+	return e.sendWithCert(nil, method, path, ctype, body, header)
+}
+
+// sendWithCert is send over a new TLS connection presenting cert (nil:
+// no certificate) when the endpoint serves HTTPS.
+func (e *endpoint) sendWithCert(cert *tls.Certificate, method, path, ctype, body string, header http.Header) answer {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
@@ -126,7 +182,16 @@ func (e *endpoint) send(method, path, ctype, body string, header http.Header) an
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if e.ts.TLS != nil {
+		tr := e.ts.Client().Transport.(*http.Transport).Clone()
+		defer tr.CloseIdleConnections()
+		if cert != nil {
+			tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+		}
+		client = &http.Client{Transport: tr}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

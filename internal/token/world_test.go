@@ -37,7 +37,7 @@ const (
 // environment qa) and other, the APIs above made through the admin rules,
 // signing keys kept in the store, and a clock the test moves.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	st    *sqlstore.Store
 	admin *admin.Service
@@ -48,7 +48,7 @@ type world struct {
 	qa    store.Environment
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
 	w := &world{t: t, dir: t.TempDir(), clock: fakeclock.New(time.Now().UTC().Truncate(time.Hour).Add(10 * time.Minute))}
@@ -144,6 +144,33 @@ func (w *world) client(n admin.NewClient) cred {
 	return cred{c.ID, plain}
 }
 
+// withAuth creates a client through the admin rules, then registers auth
+// for it directly in the store and reloads it into the catalog (the admin
+// rules for these fields are another change's). The secret the admin rules
+// made stays on the client: a method without secrets must refuse it.
+func (w *world) withAuth(auth store.ClientAuth, n admin.NewClient) cred {
+	w.t.Helper()
+	c := w.client(n)
+	w.setAuth(c, auth)
+	return c
+}
+
+// setAuth replaces c's registered authentication in the store and reloads
+// c into the catalog.
+func (w *world) setAuth(c cred, auth store.ClientAuth) {
+	w.t.Helper()
+	ctx := w.t.Context()
+	if _, err := w.st.UpdateClient(ctx, c.id, func(old store.Client) (store.Client, error) {
+		old.Auth = auth
+		return old, nil
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.cat.RefreshClient(ctx, c.id); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // stored is the catalog's value of a client, as the policy sees it.
 func (w *world) stored(c cred) *store.Client {
 	w.t.Helper()
@@ -178,6 +205,10 @@ func withParams(r oauth.TokenRequest, kv ...string) oauth.TokenRequest {
 			r.Scope, r.ScopeGiven = v, true
 		case "token":
 			r.Token = v
+		case "client_assertion_type":
+			r.ClientAssertionType = v
+		case "client_assertion":
+			r.ClientAssertion = v
 		default:
 			panic("withParams: unknown parameter " + kv[i])
 		}
