@@ -170,7 +170,7 @@ func TestPrivateKeyJWTRefused(t *testing.T) {
 		{name: "client_id another client with the same keys", body: body(signed(), "client_id", twin.id), reason: "assertion: wrong issuer"},
 		{name: "an unknown client", body: body(signJWT(t, k["ec"], claims("nobody"))), reason: "unknown client"},
 		{name: "a disabled client", body: body(signJWT(t, k["ec"], claims(disabled.id))), reason: "client is disabled"},
-		{name: "a client whose registered JWKS holds a private key", body: body(signJWT(t, k["ec"].withoutKid(), claims(privateJWKS.id))), reason: "private or symmetric key material"},
+		{name: "a client whose registered JWKS holds a private key", body: body(signJWT(t, k["ec"].withoutKid(), claims(privateJWKS.id))), reason: "holds private key material"},
 		{name: "a client with no registered keys", body: body(signJWT(t, k["ec"], claims(noKeys.id))), reason: "the client has no registered keys"},
 		{name: "its secret, in the body", body: form("grant_type", "client_credentials", "client_id", c.id, "client_secret", c.secret, "audience", platform), reason: "another authentication method"},
 		{name: "its secret, by Basic", body: form("grant_type", "client_credentials", "audience", platform), header: basic(c.id, c.secret), reason: "another authentication method"},
@@ -216,8 +216,10 @@ func TestPrivateKeyJWTRefused(t *testing.T) {
 }
 
 // TestPrivateKeyJWTThrottled: failed assertions count against the client
-// they name, as failed secrets do (DESIGN §6), whether or not client_id
-// is in the body: the client named only by the assertion is blocked too.
+// they name, as failed secrets do, whether or not client_id is in the
+// body: the client named only by the assertion is blocked too, from the
+// address that failed, and never from an address that did not (its
+// owner's: limits.AuthThrottle).
 func TestPrivateKeyJWTThrottled(t *testing.T) {
 	for _, withID := range []bool{false, true} {
 		name := "client named by the assertion only"
@@ -241,9 +243,11 @@ func TestPrivateKeyJWTThrottled(t *testing.T) {
 					t.Fatalf("failure %d", n+1)
 				}
 			}
-			// From another address, so that only the client's count applies.
-			_, err := w.iss.Token(t.Context(), req(testKeys()["ec"]), "", "198.51.100.7")
+			_, err := w.iss.Token(t.Context(), req(testKeys()["ec"]), "", addr)
 			wantError(t, err, 429, "too_many_requests", "")
+			if _, err := w.iss.Token(t.Context(), req(testKeys()["ec"]), "", "198.51.100.7"); err != nil {
+				t.Errorf("the owner, from an address that never failed: got %v, want a token", err)
+			}
 			w.clock.Add(1100 * time.Millisecond)
 			issue(t, w.iss, req(testKeys()["ec"]), "")
 		})

@@ -150,8 +150,8 @@ func TestPrivateKeyJWTRemoteJWKSFails(t *testing.T) {
 		{"a closed port", closed.URL + "/jwks.json", closed.Client(), "connection refused"},
 		{"a server error", failing.URL + "/jwks.json", failing.Client(), "status 500"},
 		{"a document over the size limit", huge.uri(), huge.Client(), "document larger than"},
-		{"a JWKS holding a private key", private.uri(), private.Client(), "private or symmetric key material"},
-		{"not a JWKS", notJWKS.uri(), notJWKS.Client(), "not a JWK Set"},
+		{"a JWKS holding a private key", private.uri(), private.Client(), "holds private key material"},
+		{"not a JWKS", notJWKS.uri(), notJWKS.Client(), "want a JWK Set"},
 		{"an http jwks_uri", strings.Replace(private.uri(), "https:", "http:", 1), private.Client(), "not an https URL"},
 		{"a certificate gatehouse does not trust", private.uri(), untrusting, "certificate signed by unknown authority"},
 	}
