@@ -46,9 +46,10 @@ const OpaqueLength = 32
 // issued.
 func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	now := i.now()
-	if resp, ok := i.reuse.get(g, now); ok && (!i.revoked.Revoked(g.JTI)) {
+	if resp, ok := i.reuse.get(g, now); ok && !i.revoked.Revoked(g.JTI) {
 		return resp, nil
 	}
+	g.Reused = false // a held token that was revoked is not handed back: this one is new
 	g.IssuedAt = now.Truncate(time.Second)
 	g.ExpiresAt = g.IssuedAt.Add(g.TTL)
 	g.JTI = newJTI()

@@ -167,6 +167,18 @@ func TestReuseCache(t *testing.T) {
 	if fourth, _ := i.Mint(context.Background(), g3); fourth.AccessToken == first.AccessToken || g3.Reused {
 		t.Errorf("after the window: got the old token again")
 	}
+	// A held token that was revoked is not handed back, and the new one
+	// is not reported as reused (the audit event says so).
+	clock = now.Add(70 * time.Second)
+	held := grantFor("EdDSA", time.Minute)
+	held.Client = g.Client
+	heldResp, _ := i.Mint(context.Background(), held)
+	i.revoked.jtis[held.JTI] = held.ExpiresAt
+	again := grantFor("EdDSA", time.Minute)
+	again.Client = g.Client
+	if fresh, _ := i.Mint(context.Background(), again); fresh.AccessToken == heldResp.AccessToken || again.Reused {
+		t.Errorf("after revocation: got the held token again or a token marked reused (%v)", again.Reused)
+	}
 	// A different client value (the client changed: rotated, disabled and
 	// enabled) never gets another's cached token.
 	g4 := grantFor("EdDSA", time.Minute)
