@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -101,8 +103,17 @@ func readJWKSFile(stdin io.Reader, path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--jwks-file: %w", err)
 	}
+	if bytes.HasPrefix(bytes.TrimSpace(doc), []byte("-----BEGIN")) {
+		// PEM public keys, as `openssl pkey -pubout` writes them: turned
+		// into a JWK Set here, each key named by its RFC 7638 thumbprint.
+		set, err := jwks.FromFile(doc)
+		if err != nil {
+			return nil, usageError("--jwks-file " + path + ": " + strings.TrimPrefix(err.Error(), "jwks: "))
+		}
+		return json.RawMessage(set), nil
+	}
 	if !json.Valid(doc) {
-		return nil, usageError("--jwks-file " + path + ": not JSON; want a JWK Set like {\"keys\":[...]}")
+		return nil, usageError("--jwks-file " + path + ": neither JSON nor PEM; want a JWK Set like {\"keys\":[...]} or PEM public keys")
 	}
 	return json.RawMessage(doc), nil
 }

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -150,5 +155,27 @@ func TestAuditListHidesAdminTokens(t *testing.T) {
 	}
 	if c, a := count(); c != 1 || a != 0 {
 		t.Errorf("audit list: got %d changes and %d admin tokens, want 1 and 0", c, a)
+	}
+}
+
+// TestJWKSFileTakesPEM: the README's openssl walk hands --jwks-file a PEM
+// public key; a private key is refused before anything is sent.
+func TestJWKSFileTakesPEM(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	priv, _ := x509.MarshalPKCS8PrivateKey(key)
+	pubPath, privPath := filepath.Join(dir, "client.pub"), filepath.Join(dir, "client.key")
+	os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600)
+	os.WriteFile(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv}), 0o600)
+	doc, err := readJWKSFile(nil, pubPath)
+	if err != nil || !strings.Contains(string(doc), `"kty":"EC"`) || strings.Contains(string(doc), `"d"`) {
+		t.Errorf("a PEM public key: got %s, %v; want a JWK Set of it", doc, err)
+	}
+	if _, err := readJWKSFile(nil, privPath); err == nil || !strings.Contains(err.Error(), "private key") {
+		t.Errorf("a PEM private key: got %v, want a refusal that says why", err)
 	}
 }
