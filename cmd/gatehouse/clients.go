@@ -194,7 +194,7 @@ func newClientCmd() *cobra.Command {
 	addAuthFlags(update.Flags())
 
 	rotate := &cobra.Command{
-		Use: "rotate-secret ID [--keep-old 24h]", Short: "Issue a new secret; the old one works for --keep-old", Args: cobra.ExactArgs(1),
+		Use: "rotate-secret ID [--keep-old 24h] [--expire-old-now]", Short: "Issue a new secret; the old one works for --keep-old", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keep, err := durationFlag(cmd.Flags(), "keep-old")
 			if err != nil {
@@ -204,10 +204,12 @@ func newClientCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return clientCall(cmd, "POST", args[0], "rotate-secret", map[string]any{"keep_old": keep, "expires_in": expires})
+			expireOld, _ := cmd.Flags().GetBool("expire-old-now")
+			return clientCall(cmd, "POST", args[0], "rotate-secret", map[string]any{"keep_old": keep, "expires_in": expires, "expire_old_now": expireOld})
 		},
 	}
 	rotate.Flags().String("keep-old", "0s", "how long the current secret keeps working")
+	rotate.Flags().Bool("expire-old-now", false, "end at once a secret still inside an earlier rotation's --keep-old window (else such a rotation is refused)")
 	rotate.Flags().String("expires-in", "", "the new secret stops working this long from now (default: never)")
 
 	list := &cobra.Command{

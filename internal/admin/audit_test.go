@@ -52,7 +52,7 @@ func TestEachChangeIsAudited(t *testing.T) {
 		{"client.enable", "", func() error { return first(w.svc.UpdateClient(ctx, id, ClientPatch{Disabled: &no})) }, false, false,
 			func() bool { c, _ := w.cat.Client(id); return !c.Disabled }},
 		{"client.rotate_secret", "", func() error {
-			_, plain, err := w.svc.RotateSecret(ctx, id, time.Hour, 0)
+			_, plain, err := w.svc.RotateSecret(ctx, id, RotateOptions{KeepOld: time.Hour, ExpiresIn: 0})
 			secrets = append(secrets, plain)
 			return err
 		}, false, false, func() bool { c, _ := w.cat.Client(id); return len(c.Secrets) == 2 }},

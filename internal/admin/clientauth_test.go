@@ -288,7 +288,7 @@ func TestUpdateClientAuth(t *testing.T) {
 		c, _, err := w.svc.CreateClient(t.Context(), NewClient{Name: "back", Tenant: "acme", Auth: start["uri"]})
 		must(t, err)
 		must(t, first(w.svc.UpdateClient(t.Context(), c.ID, ClientPatch{AuthMethod: str(store.AuthSecret)})))
-		_, plain, err := w.svc.RotateSecret(t.Context(), c.ID, 0, 0)
+		_, plain, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: 0, ExpiresIn: 0})
 		checkErr(t, err, nil, "")
 		checkStoredSecret(t, w, c.ID, plain, false)
 	})
@@ -308,7 +308,7 @@ func TestRotateSecretWithoutSecretMethod(t *testing.T) {
 			c, _, err := w.svc.CreateClient(t.Context(), NewClient{Name: auth.Method, Tenant: "acme", Auth: auth})
 			must(t, err)
 			w.audit.take()
-			_, plain, err := w.svc.RotateSecret(t.Context(), c.ID, time.Hour, 0)
+			_, plain, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: time.Hour, ExpiresIn: 0})
 			checkErr(t, err, ErrInvalid, "rotate-secret is only for client_secret clients")
 			if plain != "" || len(w.stored(c.ID).Secrets) != 0 {
 				t.Errorf("got secret %.12q... and %d stored, want none", plain, len(w.stored(c.ID).Secrets))

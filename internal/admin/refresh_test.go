@@ -82,7 +82,9 @@ func TestFailedRefreshIsLogged(t *testing.T) {
 			func() bool { _, err := w.st.GetAPI(ctx, "https://new.example"); return err == nil }},
 		{"disable", "client " + c.ID, func() error { return first(svc.UpdateClient(ctx, c.ID, ClientPatch{Disabled: &yes})) },
 			func() bool { return w.stored(c.ID).Disabled }},
-		{"rotate", "client " + c.ID, func() error { return first3(svc.RotateSecret(ctx, c.ID, time.Hour, 0)) },
+		{"rotate", "client " + c.ID, func() error {
+			return first3(svc.RotateSecret(ctx, c.ID, RotateOptions{KeepOld: time.Hour, ExpiresIn: 0}))
+		},
 			func() bool { return len(w.stored(c.ID).Secrets) == 2 }},
 	}
 	for _, s := range steps {

@@ -26,7 +26,7 @@ func TestRotateSecret(t *testing.T) {
 		return checker.Check(t.Context(), cc.Secrets, plain, at)
 	}
 
-	rotated, second, err := w.svc.RotateSecret(t.Context(), c.ID, time.Hour, 0)
+	rotated, second, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: time.Hour, ExpiresIn: 0})
 	checkErr(t, err, nil, "")
 	if second == first || !strings.HasPrefix(second, secret.Prefix) {
 		t.Fatalf("new secret: got %.12q..., want a fresh generated secret", second)
@@ -50,9 +50,16 @@ func TestRotateSecret(t *testing.T) {
 		}
 	}
 
-	t.Run("a second rotation keeps two secrets at most", func(t *testing.T) {
+	t.Run("a second rotation inside the first one's window is refused", func(t *testing.T) {
 		w.clock.Add(10 * time.Minute)
-		_, third, err := w.svc.RotateSecret(t.Context(), c.ID, time.Hour, 0)
+		_, _, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: time.Hour})
+		checkErr(t, err, ErrInvalid, "works until "+t0.Add(time.Hour).UTC().Format(time.RFC3339))
+		if got := w.stored(c.ID).Secrets; len(got) != 2 || !works(first, w.clock.Now()) {
+			t.Errorf("after the refusal: got %d secrets, first works %v; want both kept", len(got), works(first, w.clock.Now()))
+		}
+	})
+	t.Run("expire_old_now ends the oldest secret and keeps two at most", func(t *testing.T) {
+		_, third, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: time.Hour, ExpireOldNow: true})
 		checkErr(t, err, nil, "")
 		if got := w.stored(c.ID).Secrets; len(got) != 2 {
 			t.Errorf("stored secrets: got %d, want 2", len(got))
@@ -63,7 +70,7 @@ func TestRotateSecret(t *testing.T) {
 		}
 	})
 	t.Run("keep_old 0 ends the old secret now", func(t *testing.T) {
-		_, fourth, err := w.svc.RotateSecret(t.Context(), c.ID, 0, 0)
+		_, fourth, err := w.svc.RotateSecret(t.Context(), c.ID, RotateOptions{KeepOld: 0, ExpiresIn: 0})
 		checkErr(t, err, nil, "")
 		if got := w.stored(c.ID).Secrets; len(got) != 1 || !works(fourth, w.clock.Now()) {
 			t.Errorf("stored secrets: got %+v, want the new one alone", got)
@@ -72,7 +79,7 @@ func TestRotateSecret(t *testing.T) {
 	t.Run("an old secret's own earlier expiry stands", func(t *testing.T) {
 		e, _, err := w.svc.CreateClient(t.Context(), NewClient{Name: "expiring", Tenant: "acme", SecretExpiresIn: 10 * time.Minute})
 		checkErr(t, err, nil, "")
-		_, _, err = w.svc.RotateSecret(t.Context(), e.ID, time.Hour, 48*time.Hour)
+		_, _, err = w.svc.RotateSecret(t.Context(), e.ID, RotateOptions{KeepOld: time.Hour, ExpiresIn: 48 * time.Hour})
 		checkErr(t, err, nil, "")
 		got := w.stored(e.ID).Secrets
 		now := w.clock.Now()
@@ -95,7 +102,7 @@ func TestRotateSecret(t *testing.T) {
 		}
 		before := w.stored(c.ID).Secrets
 		for _, tt := range tests {
-			_, _, err := w.svc.RotateSecret(t.Context(), tt.id, tt.keepOld, tt.expires)
+			_, _, err := w.svc.RotateSecret(t.Context(), tt.id, RotateOptions{KeepOld: tt.keepOld, ExpiresIn: tt.expires})
 			checkErr(t, err, tt.want, tt.mention)
 		}
 		if after := w.stored(c.ID).Secrets; len(after) != len(before) || after[0].Hash != before[0].Hash {

@@ -246,8 +246,9 @@ func (h *Handler) setDisabled(disabled bool) handlerFunc {
 
 func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		KeepOld   *Duration `json:"keep_old"`
-		ExpiresIn *Duration `json:"expires_in"`
+		KeepOld      *Duration `json:"keep_old"`
+		ExpiresIn    *Duration `json:"expires_in"`
+		ExpireOldNow bool      `json:"expire_old_now"`
 	}
 	if r.ContentLength != 0 {
 		if err := decode(r, &in); err != nil {
@@ -257,7 +258,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	var keep, expires time.Duration
 	setIf(&keep, ptrDuration(in.KeepOld))
 	setIf(&expires, ptrDuration(in.ExpiresIn))
-	c, plain, err := h.service.RotateSecret(r.Context(), r.PathValue("id"), keep, expires)
+	c, plain, err := h.service.RotateSecret(r.Context(), r.PathValue("id"), RotateOptions{KeepOld: keep, ExpiresIn: expires, ExpireOldNow: in.ExpireOldNow})
 	if err != nil {
 		return err
 	}

@@ -437,11 +437,23 @@ func (s *Service) RotateKeys(ctx context.Context, keys KeyRotator) ([]store.Sign
 	return ks, nil
 }
 
-// RotateSecret adds a new generated secret (expiring after expiresIn when
-// positive). The old live secret stays valid for keepOld (zero: it ends
-// now); at most two secrets are ever live. Only a client_secret client
-// holds secrets: for any other the rotation is refused.
-func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresIn time.Duration) (store.Client, string, error) {
+// RotateOptions say how a secret rotation treats the secrets it replaces.
+type RotateOptions struct {
+	// KeepOld is how long the current secret keeps working (0: it ends now).
+	KeepOld time.Duration
+	// ExpiresIn, when positive, gives the new secret an expiry.
+	ExpiresIn time.Duration
+	// ExpireOldNow ends, at once, a secret still inside an earlier
+	// rotation's keep-old window; without it such a rotation is refused,
+	// since callers were promised that secret until its expiry.
+	ExpireOldNow bool
+}
+
+// RotateSecret issues a new secret; the current one keeps working for
+// KeepOld. A client never holds more than two live secrets, so a rotation
+// while an earlier one's window runs is refused unless ExpireOldNow.
+func (s *Service) RotateSecret(ctx context.Context, id string, o RotateOptions) (store.Client, string, error) {
+	keepOld, expiresIn := o.KeepOld, o.ExpiresIn
 	if keepOld < 0 || keepOld > 30*24*time.Hour {
 		return store.Client{}, "", invalid("keep_old must be between 0 and 720h")
 	}
@@ -456,11 +468,22 @@ func (s *Service) RotateSecret(ctx context.Context, id string, keepOld, expiresI
 		if !c.Auth.UsesSecret() {
 			return c, invalid("client %s authenticates with %s and holds no secret: rotate-secret is only for client_secret clients (change its keys or subject with update)", c.ID, c.Auth.Method)
 		}
-		var keep []store.Secret
+		var live []store.Secret
 		for _, old := range c.Secrets {
-			if !old.Live(now) {
-				continue
+			if old.Live(now) {
+				live = append(live, old)
 			}
+		}
+		if len(live) >= store.MaxSecrets && keepOld > 0 && !o.ExpireOldNow {
+			until := "its own expiry"
+			if e := live[0].ExpiresAt; e != nil {
+				until = e.UTC().Format(time.RFC3339)
+			}
+			return c, invalid("client %s is inside a rotation: its oldest secret works until %s, as its callers were promised; rotate again after that, or with expire_old_now (--expire-old-now) to end that secret at once",
+				c.ID, until)
+		}
+		var keep []store.Secret
+		for _, old := range live {
 			end := now.Add(keepOld)
 			if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
 				old.ExpiresAt = &end

@@ -84,7 +84,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return fail(http.StatusBadRequest, map[string]string{"keep_old": sentence(err.Error())})
 	}
-	c, plain, err := h.service.RotateSecret(r.Context(), id, keep, 0)
+	c, plain, err := h.service.RotateSecret(r.Context(), id, admin.RotateOptions{KeepOld: keep})
 	if err != nil {
 		// A rule about keep_old goes next to it; any other (a client
 		// without a secret has no rotate form) above the page.
