@@ -15,7 +15,7 @@ import (
 
 // DPoPNonceHeader is the response header that carries a server's DPoP
 // nonce (RFC 9449 §8).
-const DPoPNonceHeader = dpop.NonceHeader
+const DPoPNonceHeader = "DPoP-Nonce"
 
 // maxNonceOrigins bounds the nonces a DPoP remembers; past it, it starts
 // over.

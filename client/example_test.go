@@ -166,3 +166,31 @@ func ExampleWithDPoP() {
 	// 200 GET  with token-1
 	// API calls: 3
 }
+
+// NewTokenSource requests a new token at every call; oauth2.ReuseTokenSource
+// keeps it until it expires, for code that sets the Authorization header
+// itself (bearer tokens only: a DPoP-bound token needs a Transport).
+func ExampleNewTokenSource() {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	gatehouse := newKeyServer(key.Public(), "")
+	defer gatehouse.Close()
+	pk, err := client.NewPrivateKey(key, "", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := &clientcredentials.Config{ClientID: "c_123", TokenURL: gatehouse.URL + "/oauth/token"}
+	src := oauth2.ReuseTokenSource(nil, client.NewTokenSource(context.Background(), cfg, client.WithPrivateKey(pk)))
+	for range 2 {
+		tok, err := src.Token()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tok.Type(), tok.AccessToken)
+	}
+	// Output:
+	// Bearer token-1
+	// Bearer token-1
+}

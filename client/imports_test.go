@@ -4,6 +4,8 @@ import (
 	"go/build"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/dpop"
 )
 
 // TestImports keeps the promise of doc.go: code outside gatehouse imports
@@ -27,5 +29,12 @@ func TestImports(t *testing.T) {
 		if !ok {
 			t.Errorf("got import %q, want the standard library, x/oauth2, x/sync, go-jose and internal/dpop only", path)
 		}
+	}
+}
+
+// TestHeaderNames keeps the exported header name the proof package's.
+func TestHeaderNames(t *testing.T) {
+	if DPoPNonceHeader != dpop.NonceHeader {
+		t.Errorf("DPoPNonceHeader = %q, want %q", DPoPNonceHeader, dpop.NonceHeader)
 	}
 }
