@@ -25,12 +25,19 @@ const tokenTimeout = 30 * time.Second
 // closed, so that its connection can be reused for the retry.
 const maxDrainBytes = 4 << 10
 
-// Transport is an http.RoundTripper that sends each request with a bearer
-// access token (RFC 6750 §2.1) from Source, and heals stale tokens: when
-// the API answers 401, it fetches a new token once and sends the request
-// once more. A token revoked at gatehouse, or signed with a key the API
-// no longer trusts, so costs one extra round trip instead of failing
-// until it expires.
+// Transport is an http.RoundTripper that sends each request with an
+// access token from Source, and heals stale tokens: when the API answers
+// 401, it fetches a new token once and sends the request once more. A
+// token revoked at gatehouse, or signed with a key the API no longer
+// trusts, so costs one extra round trip instead of failing until it
+// expires.
+//
+// A bearer token goes in "Authorization: Bearer" (RFC 6750 §2.1). A
+// DPoP-bound token (token_type "DPoP", from a Source made with WithDPoP)
+// goes in "Authorization: DPoP" with a new proof of DPoP's key for each
+// request, naming its method and URL and the token's hash (RFC 9449 §7);
+// when the API answers 401 use_dpop_nonce with a DPoP-Nonce, the request
+// is sent once more with a proof carrying that nonce.
 //
 // The request is retried only when its body can be sent again: no body,
 // http.NoBody, or a GetBody function (http.NewRequest sets one for
@@ -49,6 +56,10 @@ type Transport struct {
 	Source oauth2.TokenSource
 	// Base sends the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
+	// DPoP makes the proofs that DPoP-bound tokens are sent with. It must
+	// be the one the Source's token requests used (WithDPoP): the tokens
+	// are bound to its key. Nil refuses DPoP-bound tokens.
+	DPoP *DPoP
 
 	group singleflight.Group
 	mu    sync.Mutex
@@ -56,59 +67,101 @@ type Transport struct {
 }
 
 // NewTransport returns a Transport that gets its tokens from cfg with the
-// client credentials grant (RFC 6749 §4.4) and sends requests with base
-// (nil means http.DefaultTransport).
+// client credentials grant (RFC 6749 §4.4), as NewTokenSource does with
+// opts, and sends requests with base (nil means http.DefaultTransport).
+// With WithDPoP, the Transport sends the tokens with proofs of that key.
 //
 // As with golang.org/x/oauth2, ctx may carry the *http.Client for token
 // requests under oauth2.HTTPClient; when it carries none, token requests
 // use a client with a 30 second timeout. ctx is kept for the Transport's
 // life: do not pass a request's context.
-func NewTransport(ctx context.Context, cfg *clientcredentials.Config, base http.RoundTripper) *Transport {
-	if _, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); !ok {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: tokenTimeout})
+func NewTransport(ctx context.Context, cfg *clientcredentials.Config, base http.RoundTripper, opts ...Option) *Transport {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return &Transport{Source: fetcher{ctx: ctx, cfg: cfg}, Base: base}
+	return &Transport{Source: NewTokenSource(ctx, cfg, opts...), Base: base, DPoP: o.dpop}
 }
 
 // NewClient returns an *http.Client whose Transport is
-// NewTransport(ctx, cfg, nil).
-func NewClient(ctx context.Context, cfg *clientcredentials.Config) *http.Client {
-	return &http.Client{Transport: NewTransport(ctx, cfg, nil)}
+// NewTransport(ctx, cfg, nil, opts...).
+func NewClient(ctx context.Context, cfg *clientcredentials.Config, opts ...Option) *http.Client {
+	return &http.Client{Transport: NewTransport(ctx, cfg, nil, opts...)}
 }
 
-// fetcher requests a new token at every call.
-type fetcher struct {
-	ctx context.Context
-	cfg *clientcredentials.Config
-}
-
-func (f fetcher) Token() (*oauth2.Token, error) { return f.cfg.Token(f.ctx) }
-
-// RoundTrip sends req with the current token, and once more with a new
-// token if the answer is 401 and the body can be replayed.
+// RoundTrip sends req with the current token, and again, when the body
+// can be replayed and the API answers 401: once with a proof carrying the
+// nonce a resource server asked for, and once with a new token. The two
+// retries may come in either order, as the API finds the faults.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.current(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base().RoundTrip(withToken(req, tok, req.Body))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
-		return resp, err
-	}
-	fresh, err := t.renew(req.Context(), tok)
-	if err != nil {
-		return resp, nil // the API's 401 says more than the token endpoint's failure
-	}
-	body := req.Body
-	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
-		if body, err = req.GetBody(); err != nil {
+	resp, err := t.send(req, tok, req.Body)
+	nonceSent, renewed := false, false
+	for err == nil && resp.StatusCode == http.StatusUnauthorized && replayable(req) {
+		switch {
+		case isDPoP(tok) && !nonceSent && askedForNonce(resp):
+			nonceSent = true // send has remembered the nonce; the next proof carries it
+		case !renewed:
+			renewed = true
+			fresh, rerr := t.renew(req.Context(), tok)
+			if rerr != nil {
+				return resp, nil // the API's 401 says more than the token endpoint's failure
+			}
+			tok = fresh
+		default:
 			return resp, nil
 		}
+		resp, err = t.resend(req, resp, tok)
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxDrainBytes)
-	resp.Body.Close()
-	return t.base().RoundTrip(withToken(req, fresh, body))
+	return resp, err
+}
+
+// resend sends req again with tok, after closing the answer it replaces.
+// If the body cannot be had again, that answer is returned.
+func (t *Transport) resend(req *http.Request, last *http.Response, tok *oauth2.Token) (*http.Response, error) {
+	body := req.Body
+	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+		var err error
+		if body, err = req.GetBody(); err != nil {
+			return last, nil
+		}
+	}
+	_, _ = io.CopyN(io.Discard, last.Body, maxDrainBytes)
+	last.Body.Close()
+	return t.send(req, tok, body)
+}
+
+// send sends a copy of req with tok and body (RoundTrippers must not
+// change the caller's request): as a bearer token, or as a DPoP-bound one
+// with a proof for this request, remembering the answer's nonce.
+func (t *Transport) send(req *http.Request, tok *oauth2.Token, body io.ReadCloser) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.Body = body
+	if !isDPoP(tok) {
+		out.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return t.base().RoundTrip(out)
+	}
+	if t.DPoP == nil {
+		closeBody(out)
+		return nil, errors.New("client: the token is DPoP-bound, and Transport.DPoP is nil")
+	}
+	u := req.URL.String()
+	proof, err := t.DPoP.proof(req.Method, u, tok.AccessToken)
+	if err != nil {
+		closeBody(out)
+		return nil, err
+	}
+	out.Header.Set("Authorization", "DPoP "+tok.AccessToken)
+	out.Header.Set("DPoP", proof)
+	resp, err := t.base().RoundTrip(out)
+	if err == nil {
+		t.DPoP.observe(u, resp)
+	}
+	return resp, err
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -127,15 +180,6 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// withToken returns a copy of req with the token and body; RoundTrippers
-// must not change the caller's request.
-func withToken(req *http.Request, tok *oauth2.Token, body io.ReadCloser) *http.Request {
-	out := req.Clone(req.Context())
-	out.Body = body
-	out.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return out
 }
 
 // current returns the cached token, or a new one when there is none or it

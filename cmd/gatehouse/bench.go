@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"strings"
@@ -74,6 +75,15 @@ func newBenchTokenCmd() *cobra.Command {
 		Short: "Load-test POST /oauth/token with the client credentials grant",
 		Long: `Load-test POST <url>/oauth/token with the client credentials grant.
 
+The client authenticates with its secret in the body (--auth post, the
+default), in HTTP Basic (--auth basic), in a JSON body (--auth json), or
+with a client assertion signed with a PEM private key (--auth
+private_key_jwt --key FILE [--alg ES256|RS256|EdDSA] [--kid ID]): the load
+generator signs a new assertion, with a new jti, for every request. --dpop
+adds a new DPoP proof (ES256, a key made for the run) to every request, so
+every token is DPoP-bound. Signing happens in the workers, before each
+request's latency clock starts.
+
 By default every worker sends its next request as soon as its last one is
 answered (closed loop). With --rate N, requests are sent at N per second
 whatever the server does (open loop), and latency runs from each request's
@@ -108,6 +118,7 @@ type benchTokenFlags struct {
 	scopes              []string
 	secretFile          string
 	basic, post, asJSON bool
+	auth, keyFile       string
 }
 
 func (fl *benchTokenFlags) define(cmd *cobra.Command) {
@@ -123,30 +134,54 @@ func (fl *benchTokenFlags) define(cmd *cobra.Command) {
 	f.DurationVar(&o.Duration, "duration", 15*time.Second, "length of the measured run")
 	f.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured load before the run (0 skips it)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Second, "timeout of one request")
-	f.BoolVar(&fl.basic, "basic", false, "authenticate with client_secret_basic (HTTP Basic)")
-	f.BoolVar(&fl.post, "post", false, "authenticate with client_secret_post in a form body (the default)")
-	f.BoolVar(&fl.asJSON, "json", false, "send the parameters, credentials included, as a JSON body")
+	f.StringVar(&fl.auth, "auth", "", "client authentication: post (default), basic, json or private_key_jwt")
+	f.BoolVar(&fl.basic, "basic", false, "authenticate with client_secret_basic (HTTP Basic), as --auth basic")
+	f.BoolVar(&fl.post, "post", false, "authenticate with client_secret_post in a form body, as --auth post")
+	f.BoolVar(&fl.asJSON, "json", false, "send the parameters, credentials included, as a JSON body, as --auth json")
+	f.StringVar(&fl.keyFile, "key", "", "PEM private key (PKCS#8, EC or RSA) that signs the client assertions of --auth private_key_jwt")
+	f.StringVar(&o.Alg, "alg", "", "algorithm of the client assertions: ES256, RS256 or EdDSA (default: by the key's type)")
+	f.StringVar(&o.KeyID, "kid", "", "key id in the client assertions' header")
+	f.BoolVar(&o.DPoP, "dpop", false, "send a new DPoP proof (ES256) with every request")
 	f.BoolVar(&o.Verify, "verify", false, "verify every token's signature against the JWKS (costs client CPU)")
-	cmd.MarkFlagsMutuallyExclusive("basic", "post", "json")
-	cmd.MarkFlagsMutuallyExclusive("client-secret", "client-secret-file")
+	cmd.MarkFlagsMutuallyExclusive("auth", "basic", "post", "json")
+	cmd.MarkFlagsMutuallyExclusive("client-secret", "client-secret-file", "key")
 	_ = cmd.MarkFlagRequired("client-id")
 }
 
 // options completes the options from the flags that are not options.
 func (fl *benchTokenFlags) options() (bench.TokenOptions, error) {
 	o := fl.opts
+	o.Auth = bench.AuthMethod(fl.auth)
 	switch {
 	case fl.basic:
 		o.Auth = bench.AuthBasic
 	case fl.asJSON:
 		o.Auth = bench.AuthJSON
-	default:
+	case fl.post:
+		o.Auth = bench.AuthPost
+	case fl.auth == "" && fl.keyFile != "":
+		o.Auth = bench.AuthPrivateKeyJWT
+	case fl.auth == "":
 		o.Auth = bench.AuthPost
 	}
 	o.Scope = strings.Join(fl.scopes, " ")
+	if o.Auth != bench.AuthPrivateKeyJWT {
+		if fl.keyFile != "" || o.Alg != "" || o.KeyID != "" {
+			return o, usageError("--key, --alg and --kid go with --auth private_key_jwt")
+		}
+		var err error
+		o.ClientSecret, err = benchClientSecret(o.ClientSecret, fl.secretFile)
+		return o, err
+	}
+	if fl.keyFile == "" {
+		return o, usageError("--auth private_key_jwt needs --key FILE")
+	}
 	var err error
-	o.ClientSecret, err = benchClientSecret(o.ClientSecret, fl.secretFile)
-	return o, err
+	o.Key, err = readPrivateKey(fl.keyFile)
+	if err != nil {
+		return o, fmt.Errorf("--key: %w", err)
+	}
+	return o, nil
 }
 
 func benchOutputFormat(cmd *cobra.Command) (string, error) {
@@ -200,8 +235,15 @@ func benchPrintSign(w io.Writer, r bench.SignResult) {
 }
 
 func benchPrintToken(w io.Writer, r bench.TokenResult) {
+	auth := string(r.Auth)
+	if r.AssertionAlg != "" {
+		auth += " " + r.AssertionAlg
+	}
+	if r.DPoP {
+		auth += " + DPoP"
+	}
 	fmt.Fprintf(w, "bench token: POST %s, %s, %s, %d workers, %s\n",
-		r.URL, r.Auth, r.Mode, r.Concurrency, benchDuration(r.Elapsed))
+		r.URL, auth, r.Mode, r.Concurrency, benchDuration(r.Elapsed))
 	fmt.Fprintf(w, "  tokens       %d of %d requests  (%.1f/s)\n", r.OK, r.Requests, r.TokensPerSecond)
 	if r.Latency.Count > 0 {
 		from := ""
@@ -285,14 +327,22 @@ func benchPrintVerify(w io.Writer, r bench.VerifyResult) {
 
 func newBenchSeedCmd() *cobra.Command {
 	var clients, concurrency int
-	var tenant string
+	var tenant, auth, jwksFile string
 	var grants []string
 	cmd := &cobra.Command{
-		Use:   "seed --clients 100000 --tenant ID [--grant 'AUDIENCE=SCOPE']...",
+		Use:   "seed --clients 100000 --tenant ID [--grant 'AUDIENCE=SCOPE']... [--auth private_key_jwt --jwks-file F]",
 		Short: "Fill a running gatehouse with clients through the admin API, to measure with a large store",
-		Args:  cobra.NoArgs,
+		Long: `Fill a running gatehouse with clients through the admin API, to measure the
+token endpoint with a large store. The clients authenticate with secrets, or
+with --auth private_key_jwt with the public keys of --jwks-file (a JWK Set,
+{"keys":[...]}), sent as the clients' auth_method and jwks.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g, err := parseGrants(grants)
+			if err != nil {
+				return err
+			}
+			extra, err := benchSeedAuth(auth, jwksFile)
 			if err != nil {
 				return err
 			}
@@ -301,7 +351,9 @@ func newBenchSeedCmd() *cobra.Command {
 				return err
 			}
 			create := func(ctx context.Context, name, tenant string, grants map[string][]string) error {
-				return c.Do(ctx, "POST", "/admin/v1/clients", map[string]any{"name": name, "tenant": tenant, "grants": grants}, nil)
+				body := map[string]any{"name": name, "tenant": tenant, "grants": grants}
+				maps.Copy(body, extra)
+				return c.Do(ctx, "POST", "/admin/v1/clients", body, nil)
 			}
 			start := time.Now()
 			n, err := bench.Seed(cmd.Context(), bench.SeedOptions{Clients: clients, Concurrency: concurrency, Tenant: tenant, Grants: g, Create: create})
@@ -313,7 +365,42 @@ func newBenchSeedCmd() *cobra.Command {
 	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "create requests in flight")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant that owns them (must exist)")
 	cmd.Flags().StringArrayVar(&grants, "grant", nil, "'AUDIENCE=SCOPE SCOPE' each client gets (repeatable)")
+	cmd.Flags().StringVar(&auth, "auth", "", "how the clients authenticate: client_secret (default) or private_key_jwt")
+	cmd.Flags().StringVar(&jwksFile, "jwks-file", "", "JWK Set file with the public keys of --auth private_key_jwt clients")
 	cmd.Flags().String("url", "", "gatehouse admin URL (env GATEHOUSE_URL, default http://127.0.0.1:8080)")
 	cmd.Flags().String("credentials", "", "admin credentials file (env GATEHOUSE_CREDENTIALS, default ./gatehouse-data/admin-client.json)")
 	return cmd
+}
+
+// benchSeedAuth returns the fields a seeded client's create request adds
+// for auth: nothing for secrets; for private_key_jwt the auth_method and
+// the JWK Set of jwksFile, checked to be one.
+func benchSeedAuth(auth, jwksFile string) (map[string]any, error) {
+	if auth == "" && jwksFile != "" {
+		auth = "private_key_jwt"
+	}
+	switch auth {
+	case "", "client_secret":
+		if jwksFile != "" {
+			return nil, usageError("--jwks-file goes with --auth private_key_jwt")
+		}
+		return nil, nil
+	case "private_key_jwt":
+	default:
+		return nil, fmt.Errorf("--auth %q: want client_secret or private_key_jwt", auth)
+	}
+	if jwksFile == "" {
+		return nil, usageError("--auth private_key_jwt needs --jwks-file F")
+	}
+	raw, err := os.ReadFile(jwksFile)
+	if err != nil {
+		return nil, fmt.Errorf("--jwks-file: %w", err)
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil || len(set.Keys) == 0 {
+		return nil, fmt.Errorf("--jwks-file %s: want a JWK Set, {\"keys\":[...]} with at least one key", jwksFile)
+	}
+	return map[string]any{"auth_method": auth, "jwks": json.RawMessage(raw)}, nil
 }

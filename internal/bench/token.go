@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,16 @@ type TokenOptions struct {
 	// Scope is the space-separated scope to ask for; empty asks for all.
 	Scope string
 	Auth  AuthMethod
+	// Key signs a new client assertion for every request when Auth is
+	// AuthPrivateKeyJWT: an *ecdsa.PrivateKey (P-256), *rsa.PrivateKey or
+	// ed25519.PrivateKey. Alg, when set, must fit it (ES256, RS256,
+	// EdDSA); KeyID is the assertions' kid. ClientSecret is then unused.
+	Key   crypto.Signer
+	Alg   string
+	KeyID string
+	// DPoP sends a new DPoP proof (RFC 9449, ES256, a key made for the
+	// run) with every request, so every token is DPoP-bound.
+	DPoP bool
 	// Concurrency is the number of workers, each with at most one request
 	// in flight on its own keep-alive connection; default 16.
 	Concurrency int
@@ -45,6 +56,8 @@ type TokenOptions struct {
 type TokenResult struct {
 	URL             string        `json:"url"`
 	Auth            AuthMethod    `json:"auth"`
+	AssertionAlg    string        `json:"assertion_alg,omitempty"`
+	DPoP            bool          `json:"dpop,omitempty"`
 	Mode            string        `json:"mode"` // "closed-loop" or "open-loop"
 	Concurrency     int           `json:"concurrency"`
 	Elapsed         time.Duration `json:"-"`
@@ -117,8 +130,15 @@ func (o TokenOptions) withDefaults() (TokenOptions, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return o, fmt.Errorf("--url %q is not an http(s) URL", o.URL)
 	}
-	if o.ClientID == "" || o.ClientSecret == "" {
-		return o, errors.New("a client id and a client secret are needed")
+	switch {
+	case o.ClientID == "":
+		return o, errors.New("a client id is needed")
+	case o.Auth == AuthPrivateKeyJWT && o.Key == nil:
+		return o, errors.New("private_key_jwt needs a key to sign the client assertions with")
+	case o.Auth != AuthPrivateKeyJWT && o.Key != nil:
+		return o, errors.New("a key signs client assertions: it goes with private_key_jwt")
+	case o.Auth != AuthPrivateKeyJWT && o.ClientSecret == "":
+		return o, errors.New("a client secret is needed (or private_key_jwt and a key)")
 	}
 	if o.Rate < 0 {
 		return o, fmt.Errorf("rate %v is negative", o.Rate)
@@ -236,9 +256,14 @@ func (r *runner) run(ctx context.Context, d time.Duration) (*tally, time.Duratio
 }
 
 // closedLoop sends one request after another until end; each request's
-// latency runs from its own send.
+// latency runs from its own send, after its assertion and proof are
+// signed.
 func (r *runner) closedLoop(ctx context.Context, ex exchanger, end time.Time, t *tally) {
 	for ctx.Err() == nil {
+		if err := ex.prepare(time.Now()); err != nil {
+			t.transportError(err)
+			continue
+		}
 		now := time.Now()
 		if !now.Before(end) {
 			return
@@ -253,17 +278,26 @@ func (r *runner) newExchanger() exchanger {
 	if w, err := newWireConn(r.req.url, r.req, r.opts.Timeout); err == nil {
 		return w
 	}
-	return httpExchanger{r}
+	h := &httpExchanger{r: r}
+	if r.req.signers != nil {
+		h.fresh = newFreshParts(r.req.signers)
+	}
+	return h
 }
 
 // openLoop takes the schedule's slots in turn, waits for each one's time
 // and sends it; a slot whose time has passed is sent at once and its
-// latency still runs from its intended time.
+// latency still runs from its intended time. The assertion and proof of a
+// send are signed before the wait.
 func (r *runner) openLoop(ctx context.Context, ex exchanger, s *schedule, t *tally) {
 	for {
 		intended, ok := s.take()
 		if !ok {
 			return
+		}
+		if err := ex.prepare(time.Now()); err != nil {
+			t.transportError(err)
+			continue
 		}
 		if wait := time.Until(intended); wait > 0 {
 			timer := time.NewTimer(wait)
@@ -328,11 +362,14 @@ func (r *runner) result(t *tally, elapsed time.Duration) TokenResult {
 		answered += f.Count
 	}
 	res := TokenResult{
-		URL: r.req.url, Auth: r.opts.Auth, Mode: "closed-loop", Concurrency: r.opts.Concurrency,
+		URL: r.req.url, Auth: r.opts.Auth, DPoP: r.opts.DPoP, Mode: "closed-loop", Concurrency: r.opts.Concurrency,
 		Elapsed: elapsed, Requests: t.ok + answered + t.transportN, OK: t.ok,
 		TokensPerSecond: float64(t.ok) / elapsed.Seconds(),
 		Latency:         t.lat.Summary(), Failures: failures,
 		TransportErrors: t.transportN, TransportKinds: t.transportList(),
+	}
+	if s := r.req.signers; s != nil && s.assertion != nil {
+		res.AssertionAlg = s.assertion.s.alg
 	}
 	if r.opts.Rate > 0 {
 		scheduled := newSchedule(time.Time{}, r.opts.Duration, r.opts.Rate).slots

@@ -17,6 +17,10 @@ import (
 // exchanger sends the run's one token request and reads the answer. Each
 // worker owns one, so it needs no locking.
 type exchanger interface {
+	// prepare signs what the next send needs new (a client assertion, a
+	// DPoP proof); for a request that never changes it does nothing.
+	// Workers call it before the send's latency clock starts.
+	prepare(now time.Time) error
 	exchange(ctx context.Context) (status int, body []byte, err error)
 	close()
 }
@@ -30,8 +34,14 @@ type exchanger interface {
 // Content-Length bytes.
 type wireConn struct {
 	addr    string
-	request []byte
+	request []byte // the next send's bytes
 	timeout time.Duration
+
+	// With fresh parts, request is rebuilt for every send from the head
+	// (request line and fixed headers) and the fixed body, with a
+	// Content-Length and DPoP header of its own.
+	fresh            *freshParts
+	reqHead, reqBody []byte
 
 	conn net.Conn
 	br   *bufio.Reader
@@ -51,14 +61,38 @@ func newWireConn(rawURL string, req tokenRequest, timeout time.Duration) (*wireC
 	}
 	path := u.RequestURI()
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nAccept: application/json\r\nContent-Length: %d\r\n",
-		path, u.Host, req.contentType, len(req.body))
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nAccept: application/json\r\n",
+		path, u.Host, req.contentType)
 	if req.authorization != "" {
 		fmt.Fprintf(&b, "Authorization: %s\r\n", req.authorization)
 	}
-	b.WriteString("\r\n")
+	if req.signers != nil {
+		return &wireConn{addr: addr, timeout: timeout, fresh: newFreshParts(req.signers),
+			reqHead: b.Bytes(), reqBody: req.body}, nil
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(req.body))
 	b.Write(req.body)
 	return &wireConn{addr: addr, request: b.Bytes(), timeout: timeout}, nil
+}
+
+// prepare builds the next send's bytes when they change at every send.
+func (w *wireConn) prepare(now time.Time) error {
+	f := w.fresh
+	if f == nil {
+		return nil
+	}
+	if err := f.next(now); err != nil {
+		return err
+	}
+	b := append(w.request[:0], w.reqHead...)
+	if len(f.proof) > 0 {
+		b = append(append(append(b, "DPoP: "...), f.proof...), "\r\n"...)
+	}
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(w.reqBody)+len(f.tail)), 10)
+	b = append(b, "\r\n\r\n"...)
+	w.request = append(append(b, w.reqBody...), f.tail...)
+	return nil
 }
 
 func (w *wireConn) exchange(ctx context.Context) (int, []byte, error) {
@@ -90,10 +124,14 @@ func (w *wireConn) once() (int, []byte, error) {
 	if _, err := w.conn.Write(w.request); err != nil {
 		return 0, nil, staleIf(reused, err)
 	}
-	status, n, keep, err := readHead(w.br)
+	h, err := readHead(w.br)
 	if err != nil {
 		return 0, nil, staleIf(reused, err)
 	}
+	if h.nonce != "" && w.fresh != nil {
+		w.fresh.setNonce(h.nonce)
+	}
+	status, n, keep := h.status, h.length, h.keep
 	var body []byte
 	if n == chunked {
 		if body, err = readChunked(w.br, w.body[:0]); err != nil {
@@ -134,49 +172,59 @@ func staleIf(reused bool, err error) error {
 
 func isStale(err error) bool { return errors.Is(err, errStale) }
 
-// readHead reads a response's status line and headers and returns the
-// status, the body's length and whether the connection stays open.
-func readHead(br *bufio.Reader) (status, length int, keep bool, err error) {
+// head is what the wire client reads of a response's head.
+type head struct {
+	status int
+	length int  // of the body, or chunked
+	keep   bool // the connection stays open
+	nonce  string
+}
+
+// readHead reads a response's status line and headers: the status, the
+// body's length, whether the connection stays open, and the DPoP-Nonce.
+func readHead(br *bufio.Reader) (head, error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
-		return 0, 0, false, err
+		return head{}, err
 	}
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
-		return 0, 0, false, fmt.Errorf("malformed status line %q", bytes.TrimSpace(line))
+		return head{}, fmt.Errorf("malformed status line %q", bytes.TrimSpace(line))
 	}
-	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
-		return 0, 0, false, fmt.Errorf("malformed status line %q", bytes.TrimSpace(line))
+	h := head{keep: true, length: -1}
+	if h.status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return head{}, fmt.Errorf("malformed status line %q", bytes.TrimSpace(line))
 	}
-	keep, length = true, -1
 	for {
 		line, err = br.ReadSlice('\n')
 		if err != nil {
-			return 0, 0, false, err
+			return head{}, err
 		}
-		h := bytes.TrimRight(line, "\r\n")
-		if len(h) == 0 {
+		field := bytes.TrimRight(line, "\r\n")
+		if len(field) == 0 {
 			break
 		}
-		name, value, ok := bytes.Cut(h, []byte(":"))
+		name, value, ok := bytes.Cut(field, []byte(":"))
 		if !ok {
 			continue
 		}
 		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			if length, err = strconv.Atoi(string(value)); err != nil || length < 0 || length > 1<<20 {
-				return 0, 0, false, fmt.Errorf("bad Content-Length %q", value)
+			if h.length, err = strconv.Atoi(string(value)); err != nil || h.length < 0 || h.length > 1<<20 {
+				return head{}, fmt.Errorf("bad Content-Length %q", value)
 			}
 		case bytes.EqualFold(name, []byte("Connection")) && bytes.EqualFold(value, []byte("close")):
-			keep = false
+			h.keep = false
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")) && bytes.EqualFold(value, []byte("chunked")):
-			length = chunked
+			h.length = chunked
+		case bytes.EqualFold(name, []byte("DPoP-Nonce")):
+			h.nonce = string(value) // copied: the reader reuses its buffer
 		}
 	}
-	if length == -1 {
-		return 0, 0, false, errors.New("wire client: answer without Content-Length")
+	if h.length == -1 {
+		return head{}, errors.New("wire client: answer without Content-Length")
 	}
-	return status, length, keep, nil
+	return h, nil
 }
 
 // chunked is readHead's length for a chunked body.
@@ -217,10 +265,20 @@ func readChunked(br *bufio.Reader, buf []byte) ([]byte, error) {
 }
 
 // httpExchanger sends through net/http: for https targets.
-type httpExchanger struct{ r *runner }
+type httpExchanger struct {
+	r     *runner
+	fresh *freshParts // nil when the request never changes
+}
 
-func (h httpExchanger) exchange(ctx context.Context) (int, []byte, error) {
-	req, err := h.r.req.new(ctx)
+func (h *httpExchanger) prepare(now time.Time) error {
+	if h.fresh == nil {
+		return nil
+	}
+	return h.fresh.next(now)
+}
+
+func (h *httpExchanger) exchange(ctx context.Context) (int, []byte, error) {
+	req, err := h.r.req.new(ctx, h.fresh)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -229,9 +287,12 @@ func (h httpExchanger) exchange(ctx context.Context) (int, []byte, error) {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" && h.fresh != nil {
+		h.fresh.setNonce(n)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_, _ = io.Copy(io.Discard, resp.Body) // drain, so the connection is reused
 	return resp.StatusCode, body, err
 }
 
-func (h httpExchanger) close() {}
+func (h *httpExchanger) close() {}

@@ -84,7 +84,7 @@ func TestReadHeadRejects(t *testing.T) {
 		"HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\n", // negative
 		"HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\n",  // bad status
 	} {
-		if _, _, _, err := readHead(bufio.NewReader(strings.NewReader(raw))); err == nil {
+		if _, err := readHead(bufio.NewReader(strings.NewReader(raw))); err == nil {
 			t.Errorf("readHead(%q): got nil, want an error", raw)
 		}
 	}

@@ -27,7 +27,7 @@ func TestHandlerErrors(t *testing.T) {
 	if err := e.admin.DeleteClient(ctx, deleted.id); err != nil {
 		t.Fatal(err)
 	}
-	_, newSecret, err := e.admin.RotateSecret(ctx, rotated.id, 0, 0)
+	_, newSecret, err := e.admin.RotateSecret(ctx, rotated.id, admin.RotateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestTokenInvalidClient(t *testing.T) {
 	if err := w.admin.DeleteClient(ctx, deleted.id); err != nil {
 		t.Fatal(err)
 	}
-	_, newSecret, err := w.admin.RotateSecret(ctx, rotated.id, 0, 0)
+	_, newSecret, err := w.admin.RotateSecret(ctx, rotated.id, admin.RotateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTokenInvalidClient(t *testing.T) {
 func TestSecretRotationOverlap(t *testing.T) {
 	w := newWorld(t)
 	c := w.client(admin.NewClient{Grants: map[string][]string{platform: {"read"}}})
-	stored, newSecret, err := w.admin.RotateSecret(t.Context(), c.id, time.Hour, 0)
+	stored, newSecret, err := w.admin.RotateSecret(t.Context(), c.id, admin.RotateOptions{KeepOld: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +152,11 @@ func TestSecretRotationOverlap(t *testing.T) {
 		}
 	}
 	t.Run("two rotations in a row keep the two newest secrets", func(t *testing.T) {
-		_, second, err := w.admin.RotateSecret(t.Context(), c.id, time.Hour, 0)
+		_, second, err := w.admin.RotateSecret(t.Context(), c.id, admin.RotateOptions{KeepOld: time.Hour, ExpireOldNow: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, third, err := w.admin.RotateSecret(t.Context(), c.id, time.Hour, 0)
+		_, third, err := w.admin.RotateSecret(t.Context(), c.id, admin.RotateOptions{KeepOld: time.Hour, ExpireOldNow: true})
 		if err != nil {
 			t.Fatal(err)
 		}

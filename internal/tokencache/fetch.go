@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/gatehouse/gatehouse/client"
 )
 
 // TokenError is the token endpoint's refusal (RFC 6749 §5.2).
@@ -31,9 +33,13 @@ func (e *TokenError) Error() string {
 }
 
 // ClientCredentials returns a Fetch that asks for k at k.URL/oauth/token
-// with the client credentials grant, authenticating with HTTP Basic
-// (client_secret_basic). hc carries the request; it should have a timeout.
-func ClientCredentials(k Key, secret string, hc *http.Client) Fetch {
+// with the client credentials grant. The client authenticates with secret
+// in HTTP Basic (client_secret_basic), or as opts say: with
+// client.WithPrivateKey, a client assertion instead of the secret; with
+// client.WithDPoP, the token is bound to a DPoP key (k.DPoP must then be
+// its thumbprint, and k.Auth name the method, so that the cache keeps the
+// tokens apart). hc carries the request; it should have a timeout.
+func ClientCredentials(k Key, secret string, hc *http.Client, opts ...client.Option) Fetch {
 	cfg := &clientcredentials.Config{
 		ClientID:     k.ClientID,
 		ClientSecret: secret,
@@ -47,7 +53,7 @@ func ClientCredentials(k Key, secret string, hc *http.Client) Fetch {
 	return func(ctx context.Context) (Entry, error) {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 		issued := time.Now()
-		tok, err := cfg.Token(ctx)
+		tok, err := client.NewTokenSource(ctx, cfg, opts...).Token()
 		if err != nil {
 			var re *oauth2.RetrieveError
 			if errors.As(err, &re) {

@@ -3,9 +3,13 @@
 // shortly before the token expires.
 //
 // A cache file is named by the SHA-256 of what the token was asked for
-// (gatehouse URL, client id, audience, scope), and holds the token and its
-// times, never the client secret. The package also holds the client
-// credentials request whose answer it caches.
+// (gatehouse URL, client id, audience, scope) and how (the client's
+// authentication method, and the DPoP key the token is bound to, if any),
+// and holds the token and its times, never the client secret or a key. A
+// DPoP-bound token is useless without its key, and a bearer token must not
+// be sent where a bound one is asked for: one is never handed out for the
+// other. The package also holds the client credentials request whose
+// answer it caches.
 package tokencache
 
 import (
@@ -35,12 +39,18 @@ const EnvDir = "GATEHOUSE_TOKEN_CACHE"
 // maxFileBytes bounds a cache file read.
 const maxFileBytes = 64 << 10
 
-// Key is what a token was asked for.
+// Key is what a token was asked for, and how.
 type Key struct {
 	URL      string
 	ClientID string
 	Audience string
 	Scope    string // space-separated; order and repeats do not matter
+	// Auth is how the client authenticated: "" for a secret, or
+	// "private_key_jwt".
+	Auth string
+	// DPoP is the RFC 7638 thumbprint of the DPoP key the token is bound
+	// to; "" asks for a bearer token.
+	DPoP string
 }
 
 // FileName is the key's cache file name: a hash, so the directory listing
@@ -49,9 +59,17 @@ func (k Key) FileName() string {
 	scopes := strings.Fields(k.Scope)
 	slices.Sort(scopes)
 	scopes = slices.Compact(scopes)
-	parts := []string{strings.TrimSuffix(k.URL, "/"), k.ClientID, k.Audience, strings.Join(scopes, " ")}
+	parts := []string{strings.TrimSuffix(k.URL, "/"), k.ClientID, k.Audience, strings.Join(scopes, " "),
+		"auth=" + k.Auth, "dpop=" + k.DPoP}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:]) + ".json"
+}
+
+// fits reports whether e is the kind of token k asks for: DPoP-bound when
+// k names a DPoP key, a bearer token when it does not. The file name keeps
+// them apart already; this holds even for a file put in the wrong place.
+func (k Key) fits(e Entry) bool {
+	return (k.DPoP != "") == strings.EqualFold(e.TokenType, "DPoP")
 }
 
 // Entry is a cached token.
@@ -118,7 +136,7 @@ func (c *Cache) now() time.Time {
 // caching it. With noCache it neither reads nor writes the cache.
 func (c *Cache) Token(ctx context.Context, k Key, noCache bool, fetch Fetch) (Entry, error) {
 	if !noCache {
-		if e, ok := c.Load(k); ok && e.Fresh(c.now()) {
+		if e, ok := c.Load(k); ok && e.Fresh(c.now()) && k.fits(e) {
 			return e, nil
 		}
 	}
@@ -126,7 +144,7 @@ func (c *Cache) Token(ctx context.Context, k Key, noCache bool, fetch Fetch) (En
 	if err != nil {
 		return Entry{}, err
 	}
-	if !noCache && e.Fresh(c.now()) {
+	if !noCache && e.Fresh(c.now()) && k.fits(e) {
 		if err := c.Store(k, e); err != nil && c.OnStoreError != nil {
 			c.OnStoreError(err)
 		}

@@ -2,6 +2,9 @@ package tokencache
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/client"
 )
 
 // fakeGatehouse answers POST /oauth/token for client c_123 and counts the
@@ -41,8 +46,12 @@ func startFake(t *testing.T) *fakeGatehouse {
 			fmt.Fprint(w, `{"error":"access_denied","error_description":"Client is not authorized to access \"x\"."}`)
 			return
 		}
+		tokenType := "Bearer"
+		if r.Header.Get("DPoP") != "" { // bound to the proof's key; the client tests check proofs
+			tokenType = "DPoP"
+		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("token-%d", n),
-			"token_type": "Bearer", "expires_in": f.expiresIn, "scope": r.PostFormValue("scope")})
+			"token_type": tokenType, "expires_in": f.expiresIn, "scope": r.PostFormValue("scope")})
 	}))
 	t.Cleanup(f.Close)
 	return f
@@ -51,11 +60,11 @@ func startFake(t *testing.T) *fakeGatehouse {
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // run is one `gatehouse token` invocation: a fresh Cache over dir.
-func run(t *testing.T, f *fakeGatehouse, dir string, k Key, noCache bool, now time.Time) (Entry, error) {
+func run(t *testing.T, f *fakeGatehouse, dir string, k Key, noCache bool, now time.Time, opts ...client.Option) (Entry, error) {
 	t.Helper()
 	k.URL = f.URL
 	c := &Cache{Dir: dir, Now: func() time.Time { return now }, OnStoreError: func(err error) { t.Errorf("store: %v", err) }}
-	return c.Token(context.Background(), k, noCache, ClientCredentials(k, "gh_s3cret", httpClient))
+	return c.Token(context.Background(), k, noCache, ClientCredentials(k, "gh_s3cret", httpClient, opts...))
 }
 
 var key = Key{ClientID: "c_123", Audience: "https://api.example.io", Scope: "read write"}
@@ -119,6 +128,60 @@ func TestTokenCache(t *testing.T) {
 				t.Errorf("token requests: got %d, want %d", got, tt.wantFetches)
 			}
 		})
+	}
+}
+
+// TestCacheKeepsBindingsApart checks that a DPoP-bound token is never
+// handed out as a bearer one, nor bound to one key for another.
+func TestCacheKeepsBindingsApart(t *testing.T) {
+	newDPoP := func() *client.DPoP {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := client.NewDPoP(k, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d1, d2 := newDPoP(), newDPoP()
+	bearer, bound1, bound2, keyAuth := key, key, key, key
+	bound1.DPoP, bound2.DPoP, keyAuth.Auth = d1.Thumbprint(), d2.Thumbprint(), "private_key_jwt"
+	f, dir, now := startFake(t), filepath.Join(t.TempDir(), "cache"), time.Now()
+	steps := []struct {
+		name      string
+		key       Key
+		dpop      *client.DPoP
+		wantToken string
+		wantType  string
+	}{
+		{"bearer", bearer, nil, "token-1", "Bearer"},
+		{"bound to d1", bound1, d1, "token-2", "DPoP"},
+		{"bearer again: cached", bearer, nil, "token-1", "Bearer"},
+		{"bound to d1 again: cached", bound1, d1, "token-2", "DPoP"},
+		{"bound to d2", bound2, d2, "token-3", "DPoP"},
+		{"another auth method", keyAuth, nil, "token-4", "Bearer"},
+	}
+	for _, s := range steps {
+		var opts []client.Option
+		if s.dpop != nil {
+			opts = append(opts, client.WithDPoP(s.dpop))
+		}
+		e, err := run(t, f, dir, s.key, false, now, opts...)
+		if err != nil || e.AccessToken != s.wantToken || e.TokenType != s.wantType {
+			t.Errorf("%s: got %q %q, %v; want %q %q", s.name, e.AccessToken, e.TokenType, err, s.wantToken, s.wantType)
+		}
+	}
+
+	// A bound token in the bearer key's file, put there by hand.
+	b, d := bearer, bound1
+	b.URL, d.URL = f.URL, f.URL
+	if err := os.Rename(filepath.Join(dir, d.FileName()), filepath.Join(dir, b.FileName())); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := run(t, f, dir, bearer, false, now); err != nil || e.AccessToken != "token-5" {
+		t.Errorf("a DPoP token in a bearer file: got %q, %v; want a new token-5", e.AccessToken, err)
 	}
 }
 
