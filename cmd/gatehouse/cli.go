@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/adminclient"
@@ -44,9 +45,20 @@ func flagOrEnv(cmd *cobra.Command, flag, env, def string) string {
 	return def
 }
 
-func jsonOutput(cmd *cobra.Command) bool {
+// structured reports whether -o asks for a document (json or yaml)
+// rather than text.
+func structured(cmd *cobra.Command) bool {
 	o, _ := cmd.Flags().GetString("output")
-	return o == "json"
+	return o == "json" || o == "yaml"
+}
+
+// printDoc writes v in the -o format: indented JSON, or YAML with the
+// same field names and order (kubectl users reach for -o yaml).
+func printDoc(cmd *cobra.Command, v any) error {
+	if o, _ := cmd.Flags().GetString("output"); o == "yaml" {
+		return printYAML(cmd.OutOrStdout(), v)
+	}
+	return printJSON(cmd.OutOrStdout(), v)
 }
 
 // printJSON writes v as indented JSON.
@@ -56,12 +68,40 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// output prints v as JSON with -o json, or else as a table of rows.
+// printYAML writes v as YAML by way of its JSON form, so the names and
+// order are the JSON ones; every node is set to block style.
+func printYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	var block func(n *yaml.Node)
+	block = func(n *yaml.Node) {
+		n.Style = 0
+		for _, c := range n.Content {
+			block(c)
+		}
+	}
+	block(&doc)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// output prints v as a document with -o json or yaml, or else as a table
+// of rows.
 func output(cmd *cobra.Command, v any, header []string, rows [][]string) error {
 	o, _ := cmd.Flags().GetString("output")
 	switch o {
-	case "json":
-		return printJSON(cmd.OutOrStdout(), v)
+	case "json", "yaml":
+		return printDoc(cmd, v)
 	case "text", "":
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
@@ -70,14 +110,15 @@ func output(cmd *cobra.Command, v any, header []string, rows [][]string) error {
 		}
 		return tw.Flush()
 	default:
-		return fmt.Errorf("--output %q: use text or json", o)
+		return fmt.Errorf("--output %q: use text, json or yaml", o)
 	}
 }
 
-// fields prints one object as "name: value" lines, or JSON with -o json.
+// fields prints one object as "name: value" lines, or a document with
+// -o json or yaml.
 func fields(cmd *cobra.Command, v any, pairs ...string) error {
-	if jsonOutput(cmd) {
-		return printJSON(cmd.OutOrStdout(), v)
+	if structured(cmd) {
+		return printDoc(cmd, v)
 	}
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	for i := 0; i+1 < len(pairs); i += 2 {

@@ -44,8 +44,8 @@ func durationFlag(fs *pflag.FlagSet, name string) (*admin.Duration, error) {
 }
 
 func printClient(cmd *cobra.Command, c admin.ClientView) error {
-	if jsonOutput(cmd) {
-		return printJSON(cmd.OutOrStdout(), c)
+	if structured(cmd) {
+		return printDoc(cmd, c)
 	}
 	pairs := []string{"client_id", c.ClientID}
 	if c.ClientSecret != "" {

@@ -37,8 +37,8 @@ func newConsoleCmd() *cobra.Command {
 			if out.Path != "" {
 				out.URL = strings.TrimSuffix(flagOrEnv(cmd, "url", "GATEHOUSE_URL", "http://127.0.0.1:8080"), "/") + out.Path
 			}
-			if jsonOutput(cmd) {
-				return printJSON(cmd.OutOrStdout(), out)
+			if structured(cmd) {
+				return printDoc(cmd, out)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), out.URL)
 			fmt.Fprintf(cmd.ErrOrStderr(), "Open it within 10 minutes (until %s); it works once.\n", out.ExpiresAt.Local().Format("15:04"))

@@ -25,7 +25,7 @@ func newRootCmd() *cobra.Command {
 		Version:       readBuildInfo().String(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.PersistentFlags().StringP("output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringP("output", "o", "text", "output format: text, json or yaml")
 	root.AddCommand(
 		newServeCmd(),
 		newMigrateCmd(),

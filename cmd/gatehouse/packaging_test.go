@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 )
 
 func TestVersion(t *testing.T) {
@@ -177,5 +178,20 @@ func TestJWKSFileTakesPEM(t *testing.T) {
 	}
 	if _, err := readJWKSFile(nil, privPath); err == nil || !strings.Contains(err.Error(), "private key") {
 		t.Errorf("a PEM private key: got %v, want a refusal that says why", err)
+	}
+}
+
+// TestYAMLOutput: -o yaml prints the JSON document's fields, in its order.
+func TestYAMLOutput(t *testing.T) {
+	out, err := run(t, "", "version", "-o", "yaml")
+	if err != nil {
+		t.Fatalf("version -o yaml: %v", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(out), &doc); err != nil || doc["go_version"] == nil || doc["platform"] == nil {
+		t.Fatalf("version -o yaml printed %q: %v", out, err)
+	}
+	if !strings.HasPrefix(out, "version: ") || strings.Contains(out, "{") {
+		t.Errorf("version -o yaml: got %q, want block YAML in the JSON order, starting with version:", out)
 	}
 }

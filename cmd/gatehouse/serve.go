@@ -129,8 +129,8 @@ func newMigrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOutput(cmd) {
-				return printJSON(cmd.OutOrStdout(), map[string]int{"applied": n})
+			if structured(cmd) {
+				return printDoc(cmd, map[string]int{"applied": n})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s)\n", n)
 			return nil

@@ -85,8 +85,8 @@ func newEnvCmd() *cobra.Command {
 			if err := c.Do(cmd.Context(), "POST", "/admin/v1/environments", map[string]string{"tenant": tenant, "id": env}, &e); err != nil {
 				return err
 			}
-			if jsonOutput(cmd) {
-				return printJSON(cmd.OutOrStdout(), e)
+			if structured(cmd) {
+				return printDoc(cmd, e)
 			}
 			return fields(cmd, e, "environment", e.Tenant+"/"+e.ID, "api_key", e.APIKey)
 		},

@@ -77,8 +77,8 @@ exits 1.`,
 			if err != nil {
 				return err
 			}
-			if jsonOutput(cmd) {
-				return printJSON(cmd.OutOrStdout(), map[string]any{
+			if structured(cmd) {
+				return printDoc(cmd, map[string]any{
 					"access_token": e.AccessToken, "token_type": e.TokenType, "scope": e.Scope,
 					"expires_in": e.ExpiresIn(time.Now()),
 				})

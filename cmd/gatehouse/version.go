@@ -73,8 +73,8 @@ func newVersionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b := readBuildInfo()
-			if jsonOutput(cmd) {
-				return printJSON(cmd.OutOrStdout(), b)
+			if structured(cmd) {
+				return printDoc(cmd, b)
 			}
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), b)
 			return err
