@@ -324,8 +324,10 @@ func TestClientAuthFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	keys := writeJWKS(t, dir, "k1", false)
 	leaked := writeJWKS(t, dir, "leaked", true)
-	notJSON := filepath.Join(dir, "keys.pem")
-	writeFile(t, notJSON, "-----BEGIN PUBLIC KEY-----\n")
+	brokenPEM := filepath.Join(dir, "keys.pem")
+	writeFile(t, brokenPEM, "-----BEGIN PUBLIC KEY-----\n")
+	notJSON := filepath.Join(dir, "keys.txt")
+	writeFile(t, notJSON, "kid: k1\n")
 	if out, err := run(t, "", "tenant", "create", "acme"); err != nil {
 		t.Fatalf("tenant create: %v %s", err, out)
 	}
@@ -342,7 +344,8 @@ func TestClientAuthFlagErrors(t *testing.T) {
 		{"a subject flag without --auth", []string{"--tls-san-email", "ci@acme.test"}, "--tls-san-email registers"},
 		{"an import for a key client", []string{"--auth", "private_key_jwt", "--jwks-file", keys, "--client-id", "legacy", "--client-secret-stdin"}, "--client-secret-stdin is only for --auth client_secret"},
 		{"a secret expiry for a certificate client", []string{"--auth", "tls_client_auth", "--tls-subject", "CN=x", "--secret-expires-in", "90d"}, "--secret-expires-in is only for"},
-		{"a JWKS file that is not JSON", []string{"--auth", "private_key_jwt", "--jwks-file", notJSON}, "not JSON"},
+		{"a JWKS file that is neither JSON nor PEM", []string{"--auth", "private_key_jwt", "--jwks-file", notJSON}, "neither JSON nor PEM"},
+		{"a broken PEM file", []string{"--auth", "private_key_jwt", "--jwks-file", brokenPEM}, "no PEM block"},
 		{"a missing JWKS file", []string{"--auth", "private_key_jwt", "--jwks-file", filepath.Join(dir, "nope.json")}, "no such file"},
 		{"a private key in the file", []string{"--auth", "private_key_jwt", "--jwks-file", leaked}, "private key material"},
 		{"an http jwks_uri", []string{"--auth", "private_key_jwt", "--jwks-uri", "http://x.acme.test/jwks"}, "https"},
