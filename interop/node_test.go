@@ -327,55 +327,22 @@ func TestOpenIDClientPrivateKeyJWTAndDPoP(t *testing.T) {
 func TestOpenIDClientKeyTypes(t *testing.T) {
 	bin := requireNode(t)
 	g := startGatehouse(t, false)
-	for _, alg := range []string{"ES256", "RS256", "PS256"} {
+	// openid-client signs with an Ed25519 key under RFC 9864's alg name
+	// "Ed25519" (not "EdDSA"), for assertions and DPoP proofs alike.
+	for _, alg := range []string{"ES256", "RS256", "PS256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			key := newClientKey(t, alg)
 			id := registerKeyClient(t, g, "worker-"+alg, key.public)
-			out := mustRunM2M(t, bin, g, id, key, "DPOP=1", "DPOP_ALG="+alg)
+			dpopAlg := alg
+			if alg == "EdDSA" {
+				dpopAlg = "Ed25519"
+			}
+			out := mustRunM2M(t, bin, g, id, key, "DPOP=1", "DPOP_ALG="+dpopAlg)
 			if len(out.Results) != 2 || out.Results[0].Scope != scope || !strings.EqualFold(out.Results[1].TokenType, "DPoP") {
 				t.Errorf("results %+v", out.Results)
 			}
 		})
 	}
-}
-
-// TestOpenIDClientEd25519 pins down a known incompatibility, to be fixed
-// in gatehouse: openid-client 6 signs with an Ed25519 key under the JWS
-// alg "Ed25519" (RFC 9864's fully-specified name), and gatehouse takes
-// only "EdDSA", for client assertions and for DPoP proofs alike, so both
-// are refused. When this test fails because openid-client got its tokens,
-// gatehouse has been fixed: make Ed25519 a case of the test above.
-func TestOpenIDClientEd25519(t *testing.T) {
-	bin := requireNode(t)
-	g := startGatehouse(t, false)
-	refused := func(t *testing.T, err error, stderr, want string) {
-		t.Helper()
-		if err == nil {
-			t.Fatal("openid-client's Ed25519 request succeeded: gatehouse now accepts alg Ed25519; make this a passing case of TestOpenIDClientKeyTypes")
-		}
-		if !strings.Contains(stderr, want) {
-			t.Fatalf("refused, but not with %s:\n%s", want, stderr)
-		}
-		t.Logf("known incompatibility, as expected: %s", want)
-	}
-	t.Run("private_key_jwt", func(t *testing.T) {
-		key := newClientKey(t, "EdDSA")
-		id := registerKeyClient(t, g, "worker-ed25519", key.public)
-		_, stderr, err := runM2M(t, bin, g, id, key)
-		refused(t, err, stderr, "invalid_client")
-		if logs := tokenLogs(g); !strings.Contains(logs, `unexpected signature algorithm \"Ed25519\"`) {
-			t.Errorf("gatehouse refused the assertion for another reason than its alg:\n%s", logs)
-		}
-	})
-	t.Run("DPoP", func(t *testing.T) {
-		key := newClientKey(t, "ES256")
-		id := registerKeyClient(t, g, "worker-ed25519-dpop", key.public)
-		_, stderr, err := runM2M(t, bin, g, id, key, "DPOP=1", "DPOP_ALG=Ed25519")
-		refused(t, err, stderr, "invalid_dpop_proof")
-		if logs := tokenLogs(g); !strings.Contains(logs, `algorithm not accepted: alg \"Ed25519\"`) {
-			t.Errorf("gatehouse refused the proof for another reason than its alg:\n%s", logs)
-		}
-	})
 }
 
 // TestOpenIDClientWrongKey: an assertion signed with a key the client did

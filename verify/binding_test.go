@@ -112,7 +112,7 @@ func TestMiddlewareDPoP(t *testing.T) {
 	bound := fi.boundToken(t, map[string]any{"jkt": jktOf(t, key)})
 	unbound := fi.token(t, testKeys()["ec"], fi.claims(), nil)
 	emptyCnf := fi.boundToken(t, map[string]any{"jwk": map[string]any{}})
-	algs := `algs="ES256 EdDSA PS256 RS256"`
+	algs := `algs="ES256 EdDSA PS256 RS256 Ed25519"`
 	refused := func(scheme, code, desc string) response {
 		return response{status: 401, errorCode: code,
 			challenge: scheme + ` realm="things", error="` + code + `", error_description="` + desc + `"` +
@@ -195,7 +195,7 @@ func TestMiddlewareNoToken(t *testing.T) {
 	fi := newIssuer(t, newClock())
 	v := newTestVerifier(t, fi, func(c *Config) { c.Realm = "things" })
 	_, all := serveRequest(v.Middleware(okHandler), request{})
-	want := []string{`Bearer realm="things"`, `DPoP realm="things", algs="ES256 EdDSA PS256 RS256"`}
+	want := []string{`Bearer realm="things"`, `DPoP realm="things", algs="ES256 EdDSA PS256 RS256 Ed25519"`}
 	if strings.Join(all, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", all, want)
 	}
@@ -208,7 +208,7 @@ func TestMiddlewareRequireDPoP(t *testing.T) {
 	bound := fi.boundToken(t, map[string]any{"jkt": jktOf(t, key)})
 	unbound := fi.token(t, testKeys()["ec"], fi.claims(), nil)
 	h := v.Middleware(okHandler)
-	const dpopOnly = `DPoP realm="things", algs="ES256 EdDSA PS256 RS256"`
+	const dpopOnly = `DPoP realm="things", algs="ES256 EdDSA PS256 RS256 Ed25519"`
 	tests := []struct {
 		name      string
 		header    http.Header
@@ -217,7 +217,7 @@ func TestMiddlewareRequireDPoP(t *testing.T) {
 	}{
 		{"bound", dpopHeader(bound, fi.proofFor(t, key, "GET", testURL, bound)), 200, nil},
 		{"unbound as Bearer", http.Header{"Authorization": {"Bearer " + unbound}}, 401,
-			[]string{`DPoP realm="things", error="invalid_token", error_description="a DPoP-bound token is required", algs="ES256 EdDSA PS256 RS256"`}},
+			[]string{`DPoP realm="things", error="invalid_token", error_description="a DPoP-bound token is required", algs="ES256 EdDSA PS256 RS256 Ed25519"`}},
 		{"no token", nil, 401, []string{dpopOnly}},
 	}
 	for _, tt := range tests {
@@ -410,7 +410,7 @@ func TestResourceMetadata(t *testing.T) {
 	m.ServeHTTP(rec, httptest.NewRequest("GET", ResourceMetadataPath, nil))
 	want := `{"resource":"https://api.example.io","authorization_servers":["` + fi.srv.URL + `"],` +
 		`"scopes_supported":["read","write"],"bearer_methods_supported":["header"],` +
-		`"dpop_signing_alg_values_supported":["ES256","EdDSA","PS256","RS256"],"dpop_bound_access_tokens_required":true,` +
+		`"dpop_signing_alg_values_supported":["ES256","EdDSA","PS256","RS256","Ed25519"],"dpop_bound_access_tokens_required":true,` +
 		`"tls_client_certificate_bound_access_tokens":true}` + "\n"
 	if rec.Code != 200 || rec.Body.String() != want || rec.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("got %d %s %s\nwant 200 application/json %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body, want)
@@ -435,7 +435,7 @@ func TestResourceMetadataInChallenges(t *testing.T) {
 	v := newTestVerifier(t, fi, func(c *Config) { c.Realm = "things"; c.ResourceMetadataURL = meta })
 	_, all := serveRequest(v.Middleware(okHandler), request{})
 	want := []string{`Bearer realm="things", resource_metadata="` + meta + `"`,
-		`DPoP realm="things", algs="ES256 EdDSA PS256 RS256", resource_metadata="` + meta + `"`}
+		`DPoP realm="things", algs="ES256 EdDSA PS256 RS256 Ed25519", resource_metadata="` + meta + `"`}
 	if strings.Join(all, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q\nwant %q", all, want)
 	}

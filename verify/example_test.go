@@ -191,6 +191,6 @@ func ExampleVerifier_ResourceMetadata() {
 	fmt.Println(doc["resource"], doc["dpop_signing_alg_values_supported"], doc["scopes_supported"])
 	// Output:
 	// Bearer realm="https://api.example.io", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"
-	// DPoP realm="https://api.example.io", algs="ES256 EdDSA PS256 RS256", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"
-	// https://api.example.io [ES256 EdDSA PS256 RS256] [things:read]
+	// DPoP realm="https://api.example.io", algs="ES256 EdDSA PS256 RS256 Ed25519", resource_metadata="https://api.example.io/.well-known/oauth-protected-resource"
+	// https://api.example.io [ES256 EdDSA PS256 RS256 Ed25519] [things:read]
 }

@@ -2,6 +2,8 @@ package assertion
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -30,8 +32,11 @@ const maxCandidates = 8
 var defaultAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 
 // DefaultAlgs returns the algorithms allowed when Expect.Algs is empty:
-// RS256, PS256, ES256, EdDSA.
+// RS256, PS256, ES256, EdDSA (also under RFC 9864's name Ed25519).
 func DefaultAlgs() []string { return slices.Clone(defaultAlgs) }
+
+// AdvertisedAlgs are DefaultAlgs with RFC 9864's Ed25519, for metadata.
+func AdvertisedAlgs() []string { return append(DefaultAlgs(), jwks.Ed25519) }
 
 // A KeyFinder finds the keys that may have signed with kid and alg (kid
 // may be empty); *jwks.Set and *jwks.Remote are KeyFinders. An error means
@@ -86,6 +91,9 @@ func Verify(ctx context.Context, raw string, keys KeyFinder, want Expect) (*Clai
 	algs := allowedAlgs(want.Algs)
 	if len(algs) == 0 {
 		return nil, refuse(ErrAlgorithm, "Expect.Algs %q allows no asymmetric signature algorithm", want.Algs)
+	}
+	if jwks.CompactAlg(raw) == jwks.Ed25519 && slices.Contains(algs, jose.EdDSA) {
+		return verifyEd25519(ctx, raw, keys, &want)
 	}
 	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
@@ -215,3 +223,51 @@ func check(c *Claims, want *Expect) error {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// verifyEd25519 is Verify for RFC 9864's alg name Ed25519 (EdDSA with an
+// Ed25519 key), which go-jose does not know: the same header checks, the
+// signature checked by jwks.VerifyEd25519, the same claim checks.
+func verifyEd25519(ctx context.Context, raw string, keys KeyFinder, want *Expect) (*Claims, error) {
+	h, _, _ := strings.Cut(raw, ".")
+	hb, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil || strings.Count(raw, ".") != 2 {
+		return nil, refuse(ErrMalformed, "not a compact JWS")
+	}
+	var header map[string]any
+	if err := json.Unmarshal(hb, &header); err != nil {
+		return nil, refuse(ErrMalformed, "header: %v", err)
+	}
+	if _, ok := header["crit"]; ok {
+		return nil, refuse(ErrMalformed, "crit header: no extension is understood")
+	}
+	if want.Type != "" && !isType(header["typ"], want.Type) {
+		return nil, refuse(ErrType, "typ %v, want %q", header["typ"], want.Type)
+	}
+	kid, _ := header["kid"].(string)
+	candidates, err := keys.Lookup(ctx, kid, jwks.Ed25519)
+	if err != nil {
+		return nil, refuse(ErrUnknownKey, "kid %q, alg %s: %w", kid, jwks.Ed25519, err)
+	}
+	if len(candidates) == 0 || len(candidates) > maxCandidates {
+		return nil, refuse(ErrUnknownKey, "%d keys with kid %q verify %s", len(candidates), kid, jwks.Ed25519)
+	}
+	var payload []byte
+	for _, k := range candidates {
+		if p, err := jwks.VerifyEd25519(raw, k.Public); err == nil {
+			payload = p
+			break
+		}
+	}
+	if payload == nil {
+		return nil, refuse(ErrSignature, "kid %q, alg %s, %d candidate keys", kid, jwks.Ed25519, len(candidates))
+	}
+	c, err := decodeClaims(payload)
+	if err != nil {
+		return nil, err
+	}
+	c.KeyID, c.Algorithm = kid, jwks.Ed25519
+	if err := check(c, want); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -58,11 +59,11 @@ var algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.PS256, j
 // Algorithms returns the alg values Verify accepts, for
 // dpop_signing_alg_values_supported and the algs challenge parameter.
 func Algorithms() []string {
-	out := make([]string, len(algorithms))
-	for i, a := range algorithms {
-		out[i] = string(a)
+	out := make([]string, 0, len(algorithms)+1)
+	for _, a := range algorithms {
+		out = append(out, string(a))
 	}
-	return out
+	return append(out, jwks.Ed25519)
 }
 
 // Check is what a proof must match: the request it came with, and the
@@ -164,16 +165,9 @@ func Verify(proof string, want Check) (*Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	jws, err := jose.ParseSignedCompact(proof, algorithms)
+	payload, err := verifySignature(proof, alg, jwk)
 	if err != nil {
-		return nil, invalid(ErrMalformed, err.Error())
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, invalid(ErrMalformed, "want exactly one signature")
-	}
-	payload, err := jws.Verify(jwk.Key)
-	if err != nil {
-		return nil, invalid(ErrSignature, err.Error())
+		return nil, err
 	}
 	var c claims
 	if err := json.Unmarshal(payload, &c); err != nil {
@@ -191,6 +185,31 @@ func Verify(proof string, want Check) (*Proof, error) {
 	p.Key = jwk.Key
 	p.Algorithm = string(alg)
 	return p, nil
+}
+
+// verifySignature checks the proof's signature with its jwk. RFC 9864's
+// Ed25519 (EdDSA with an Ed25519 key, which go-jose does not know by that
+// name) is checked by jwks.VerifyEd25519.
+func verifySignature(proof string, alg jose.SignatureAlgorithm, jwk *jose.JSONWebKey) ([]byte, error) {
+	if alg == jwks.Ed25519 {
+		payload, err := jwks.VerifyEd25519(proof, jwk.Key)
+		if err != nil {
+			return nil, invalid(ErrSignature, err.Error())
+		}
+		return payload, nil
+	}
+	jws, err := jose.ParseSignedCompact(proof, algorithms)
+	if err != nil {
+		return nil, invalid(ErrMalformed, err.Error())
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, invalid(ErrMalformed, "want exactly one signature")
+	}
+	payload, err := jws.Verify(jwk.Key)
+	if err != nil {
+		return nil, invalid(ErrSignature, err.Error())
+	}
+	return payload, nil
 }
 
 // checkHeader reads the protected header: typ exactly dpop+jwt, an
@@ -212,7 +231,7 @@ func checkHeader(proof string) (jose.SignatureAlgorithm, *jose.JSONWebKey, error
 		return "", nil, invalid(ErrTyp, "")
 	}
 	alg := jose.SignatureAlgorithm(h.Alg)
-	if !slices.Contains(algorithms, alg) {
+	if !slices.Contains(algorithms, alg) && h.Alg != jwks.Ed25519 {
 		return "", nil, invalid(ErrAlgorithm, fmt.Sprintf("alg %q", h.Alg))
 	}
 	if len(h.JWK) == 0 || string(h.JWK) == "null" {
@@ -252,7 +271,7 @@ func fits(alg jose.SignatureAlgorithm, key crypto.PublicKey) bool {
 	case *ecdsa.PublicKey:
 		return alg == jose.ES256 && k.Curve == elliptic.P256()
 	case ed25519.PublicKey:
-		return alg == jose.EdDSA
+		return alg == jose.EdDSA || alg == jwks.Ed25519
 	}
 	return false
 }

@@ -337,7 +337,7 @@ func TestThumbprint(t *testing.T) {
 
 func TestAlgorithms(t *testing.T) {
 	got := Algorithms()
-	if strings.Join(got, " ") != "ES256 EdDSA PS256 RS256" {
+	if strings.Join(got, " ") != "ES256 EdDSA PS256 RS256 Ed25519" {
 		t.Errorf("got %v", got)
 	}
 	got[0] = "none"

@@ -329,7 +329,7 @@ func TestUnboundTokens(t *testing.T) {
 	}
 	t.Run("DPoP-only route names DPoP alone", func(t *testing.T) {
 		_, all := callWith(t, gw, "GET", "/secure/1", "")
-		want := `DPoP realm="` + ordersAudience + `", algs="ES256 EdDSA PS256 RS256", resource_metadata="` +
+		want := `DPoP realm="` + ordersAudience + `", algs="ES256 EdDSA PS256 RS256 Ed25519", resource_metadata="` +
 			publicURL + `/.well-known/oauth-protected-resource/secure"`
 		if len(all) != 1 || all[0] != want {
 			t.Errorf("got %q, want [%q]", all, want)

@@ -61,7 +61,7 @@ type Key struct {
 // is k's Alg, or k has none and alg fits its type.
 func (k Key) CanVerify(alg string) bool {
 	if k.Alg != "" {
-		return k.Alg == alg && Fits(alg, k.Public)
+		return sameAlgorithm(k.Alg, alg) && Fits(alg, k.Public)
 	}
 	return Fits(alg, k.Public)
 }
@@ -277,7 +277,7 @@ func Fits(alg string, key crypto.PublicKey) bool {
 	case *ecdsa.PublicKey:
 		return alg != "" && jose.SignatureAlgorithm(alg) == ecdsaAlgorithm(k.Curve)
 	case ed25519.PublicKey:
-		return jose.SignatureAlgorithm(alg) == jose.EdDSA && len(k) == ed25519.PublicKeySize
+		return (jose.SignatureAlgorithm(alg) == jose.EdDSA || alg == Ed25519) && len(k) == ed25519.PublicKeySize
 	}
 	return false
 }

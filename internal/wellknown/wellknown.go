@@ -46,7 +46,7 @@ func NewMetadata(issuer string) Metadata {
 		GrantTypesSupported:               token.GrantTypes(),
 		ResponseTypesSupported:            []string{},
 		TokenEndpointAuthMethodsSupported: token.AuthMethods(),
-		TokenEndpointAuthSigningAlgs:      assertion.DefaultAlgs(),
+		TokenEndpointAuthSigningAlgs:      assertion.AdvertisedAlgs(),
 		DPoPSigningAlgs:                   dpop.Algorithms(),
 		TLSCertificateBoundTokens:         true,
 		SigningAlgValuesSupported:         store.SigningAlgs,
