@@ -17,10 +17,13 @@ type table struct {
 	calls atomic.Int32
 	down  atomic.Bool
 	block chan struct{} // when set, a claim waits for it
+	first atomic.Int32  // how many ids the first claim held
 }
 
 func (t *table) ClaimIDs(ctx context.Context, ids []ID) ([]bool, error) {
-	t.calls.Add(1)
+	if t.calls.Add(1) == 1 {
+		t.first.Store(int32(len(ids)))
+	}
 	if t.block != nil {
 		<-t.block
 	}
@@ -104,7 +107,7 @@ func TestUseBatchesSharedClaims(t *testing.T) {
 		})
 	}
 	// The first claim is held until every request has queued behind it.
-	for shared.calls.Load() == 0 || len(c.pending) < n-1 {
+	for shared.calls.Load() == 0 || int(shared.first.Load())+len(c.pending) < n {
 		time.Sleep(time.Millisecond)
 	}
 	close(shared.block)
