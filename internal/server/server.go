@@ -162,6 +162,11 @@ func (s *Server) tokenConfig(kek *keys.KEK, opts Options) (token.Config, error) 
 		IssuerURL: s.cfg.Issuer, DefaultAudience: s.cfg.DefaultAudience, ClientCA: ca,
 		JWKS: jwks.RemoteOptions{HTTPClient: opts.OutboundHTTP, RequireHTTPS: true, Timeout: 5 * time.Second},
 	}
+	if tc.JWKS.HTTPClient == nil {
+		// Clients name their jwks_uri: never let one point gatehouse at
+		// itself, its host or a cloud metadata address.
+		tc.JWKS.HTTPClient = jwks.OutsideClient(tc.JWKS.Timeout)
+	}
 	if s.cfg.DPoPNonce {
 		if tc.DPoP.Nonces, err = dpop.NewNonceIssuer(kek.DeriveKey("gatehouse dpop nonce v1"), time.Minute, opts.Now); err != nil {
 			return token.Config{}, err
