@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,8 +67,7 @@ func checkAssertion(ctx context.Context, i *Issuer, req *oauth.TokenRequest, cli
 // issuer identifier, its token endpoint, or the endpoint the request came
 // to (introspection, revocation, a per-service endpoint).
 func (i *Issuer) audiencesFor(req *oauth.TokenRequest) []string {
-	base := strings.TrimSuffix(i.cfg.IssuerURL, "/")
-	auds := []string{i.cfg.IssuerURL, base, base + "/oauth/token"}
+	auds := []string{i.cfg.IssuerURL, i.base, i.base + "/oauth/token"}
 	if req.EndpointURL != "" {
 		auds = append(auds, req.EndpointURL)
 	}

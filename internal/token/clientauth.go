@@ -133,15 +133,14 @@ func AuthMethods() []string {
 // credential is even checked, and counts their failures.
 func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, store.Confirmation, error) {
 	// The client a credential names counts, not only a client_id sent
-	// beside it: failures are counted against the former.
-	named := req.ClientID
-	if named == "" {
-		named = i.method(&req).clientID(&req)
-	}
+	// beside it: failures are counted against the former. The method and
+	// the client it names are found once, here, for both steps.
+	method := i.method(&req)
+	named := method.clientID(&req)
 	if wait := i.throttle.Blocked(named, addr); wait > 0 {
 		return nil, store.Confirmation{}, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
 	}
-	client, cnf, err := i.authenticate(ctx, &req)
+	client, cnf, err := i.authenticate(ctx, &req, method, named)
 	if err != nil {
 		i.throttle.Failed(req.ClientID, addr)
 	}
@@ -162,19 +161,19 @@ func (i *Issuer) method(req *oauth.TokenRequest) authMethod {
 // deleted clients and wrong or expired credentials all give the same
 // invalid_client, after the same work.
 func (i *Issuer) Authenticate(ctx context.Context, req oauth.TokenRequest) (*store.Client, error) {
-	c, _, err := i.authenticate(ctx, &req)
+	method := i.method(&req)
+	c, _, err := i.authenticate(ctx, &req, method, method.clientID(&req))
 	return c, err
 }
 
-// authenticate picks the request's method, finds the client it names and
-// checks the credential. It fills req.ClientID when only the credential
-// named the client. cnf is the binding the credential gives the token.
-func (i *Issuer) authenticate(ctx context.Context, req *oauth.TokenRequest) (*store.Client, store.Confirmation, error) {
-	method := i.method(req)
+// authenticate checks the credential of method, the request's, for id,
+// the client it names (method.clientID). It fills req.ClientID when only
+// the credential named the client. cnf is the binding the credential
+// gives the token.
+func (i *Issuer) authenticate(ctx context.Context, req *oauth.TokenRequest, method authMethod, id string) (*store.Client, store.Confirmation, error) {
 	if method.names[0] == store.AuthPrivateKeyJWT && (req.ClientSecret != "" || req.Basic) {
 		return nil, store.Confirmation{}, oauth.ErrInvalidRequest("Use one client authentication method: a client assertion or a secret, not both.")
 	}
-	id := method.clientID(req)
 	if req.ClientID != "" && id != req.ClientID {
 		return nil, store.Confirmation{}, oauth.ErrInvalidClient(req.Basic).WithCause(errors.New("client_id does not match the credential"))
 	}

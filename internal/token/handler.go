@@ -45,7 +45,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request, opts oauth.Parse
 	if err != nil {
 		return req, err
 	}
-	req.EndpointURL = strings.TrimSuffix(h.issuer.cfg.IssuerURL, "/") + r.URL.Path
+	req.EndpointURL = h.issuer.base + r.URL.Path
 	if req.ClientCert, req.CertChain, err = h.certs.Certificate(r); err != nil {
 		return req, oauth.ErrInvalidRequest("The client certificate forwarded by the proxy could not be read.").WithCause(err)
 	}

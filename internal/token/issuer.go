@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -52,6 +53,7 @@ type Issuer struct {
 	now      func() time.Time
 
 	clientKeys *keyCache
+	base       string // IssuerURL without a trailing slash, for endpoint URLs
 
 	grants  map[string]grantType
 	methods []authMethod
@@ -83,6 +85,7 @@ func NewIssuer(cfg Config, ks *keys.Set, cat *catalog.Catalog, tokens store.Toke
 		cfg: cfg, keys: ks, catalog: cat, tokens: tokens, secrets: secret.NewChecker(),
 		revoked: NewRevocations(tokens), throttle: throttle, limits: limiter, own: own, used: used, now: now,
 		grants: grantTypes, methods: authMethods, clientKeys: newKeyCache(cfg.JWKS),
+		base: strings.TrimSuffix(cfg.IssuerURL, "/"),
 	}, nil
 }
 
