@@ -2,11 +2,6 @@ package verify
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -16,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/testkeys"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -37,30 +33,12 @@ func (k signingKey) public() jose.JSONWebKey {
 
 // testKeys are generated once: RSA generation is slow.
 var testKeys = sync.OnceValue(func() map[string]signingKey {
-	rsaKey := func() crypto.Signer {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	ecKey := func() crypto.Signer {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	_, ed, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
 	return map[string]signingKey{
-		"rsa":      {kid: "rsa-1", alg: jose.RS256, priv: rsaKey()},
-		"ec":       {kid: "ec-1", alg: jose.ES256, priv: ecKey()},
-		"ed":       {kid: "ed-1", alg: jose.EdDSA, priv: ed},
-		"rotated":  {kid: "rsa-2", alg: jose.RS256, priv: rsaKey()},
-		"attacker": {kid: "evil-1", alg: jose.RS256, priv: rsaKey()},
+		"rsa":      {kid: "rsa-1", alg: jose.RS256, priv: testkeys.RSA()},
+		"ec":       {kid: "ec-1", alg: jose.ES256, priv: testkeys.EC()},
+		"ed":       {kid: "ed-1", alg: jose.EdDSA, priv: testkeys.Ed25519()},
+		"rotated":  {kid: "rsa-2", alg: jose.RS256, priv: testkeys.RSA()},
+		"attacker": {kid: "evil-1", alg: jose.RS256, priv: testkeys.RSA()},
 	}
 })
 

@@ -2,11 +2,6 @@ package assertion
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"sync"
@@ -16,6 +11,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/jwks"
+	"github.com/gatehouse/gatehouse/internal/testkeys"
 )
 
 // This file holds the test fixtures: a client's keys, its registered JWKS,
@@ -49,32 +45,14 @@ func (k signingKey) public(publishAlg bool) jose.JSONWebKey {
 
 // testKeys are generated once: RSA generation is slow.
 var testKeys = sync.OnceValue(func() map[string]signingKey {
-	rsaKey := func() crypto.Signer {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	ecKey := func() crypto.Signer {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	_, ed, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
 	return map[string]signingKey{
-		"rsa":        {kid: "rsa-1", alg: jose.RS256, priv: rsaKey()},
-		"rsa-no-alg": {kid: "rsa-2", alg: jose.PS256, priv: rsaKey()}, // registered without alg
-		"ec":         {kid: "ec-1", alg: jose.ES256, priv: ecKey()},
-		"ec2":        {kid: "ec-2", alg: jose.ES256, priv: ecKey()},
-		"ed":         {kid: "ed-1", alg: jose.EdDSA, priv: ed},
-		"foreign":    {kid: "rsa-1", alg: jose.RS256, priv: rsaKey()}, // an attacker's, under the client's kid
-		"foreign-ec": {kid: "ec-1", alg: jose.ES256, priv: ecKey()},
+		"rsa":        {kid: "rsa-1", alg: jose.RS256, priv: testkeys.RSA()},
+		"rsa-no-alg": {kid: "rsa-2", alg: jose.PS256, priv: testkeys.RSA()}, // registered without alg
+		"ec":         {kid: "ec-1", alg: jose.ES256, priv: testkeys.EC()},
+		"ec2":        {kid: "ec-2", alg: jose.ES256, priv: testkeys.EC()},
+		"ed":         {kid: "ed-1", alg: jose.EdDSA, priv: testkeys.Ed25519()},
+		"foreign":    {kid: "rsa-1", alg: jose.RS256, priv: testkeys.RSA()}, // an attacker's, under the client's kid
+		"foreign-ec": {kid: "ec-1", alg: jose.ES256, priv: testkeys.EC()},
 	}
 })
 

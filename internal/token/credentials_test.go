@@ -2,12 +2,8 @@ package token
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +14,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
+	"github.com/gatehouse/gatehouse/internal/testkeys"
 )
 
 // This file holds what clients without secrets hold: their keys, their
@@ -52,31 +49,13 @@ func (k clientKey) withoutKid() clientKey {
 
 // testKeys are made once: RSA generation is slow.
 var testKeys = sync.OnceValue(func() map[string]clientKey {
-	rsaKey := func() crypto.Signer {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	ecKey := func() crypto.Signer {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}
-	_, ed, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
 	return map[string]clientKey{
-		"rsa":     {kid: "rsa-1", alg: jose.RS256, priv: rsaKey()},
-		"pss":     {kid: "rsa-2", alg: jose.PS256, priv: rsaKey()}, // registered without alg
-		"ec":      {kid: "ec-1", alg: jose.ES256, priv: ecKey()},
-		"ec2":     {kid: "ec-2", alg: jose.ES256, priv: ecKey()}, // the next key of a rotation
-		"ed":      {kid: "ed-1", alg: jose.EdDSA, priv: ed},
-		"foreign": {kid: "ec-1", alg: jose.ES256, priv: ecKey()}, // an attacker's, under the client's kid
+		"rsa":     {kid: "rsa-1", alg: jose.RS256, priv: testkeys.RSA()},
+		"pss":     {kid: "rsa-2", alg: jose.PS256, priv: testkeys.RSA()}, // registered without alg
+		"ec":      {kid: "ec-1", alg: jose.ES256, priv: testkeys.EC()},
+		"ec2":     {kid: "ec-2", alg: jose.ES256, priv: testkeys.EC()}, // the next key of a rotation
+		"ed":      {kid: "ed-1", alg: jose.EdDSA, priv: testkeys.Ed25519()},
+		"foreign": {kid: "ec-1", alg: jose.ES256, priv: testkeys.EC()}, // an attacker's, under the client's kid
 	}
 })
 
