@@ -2,6 +2,7 @@ package assertion
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -92,27 +93,17 @@ func Verify(ctx context.Context, raw string, keys KeyFinder, want Expect) (*Clai
 	if len(algs) == 0 {
 		return nil, refuse(ErrAlgorithm, "Expect.Algs %q allows no asymmetric signature algorithm", want.Algs)
 	}
-	if jwks.CompactAlg(raw) == jwks.Ed25519 && slices.Contains(algs, jose.EdDSA) {
-		return verifyEd25519(ctx, raw, keys, &want)
-	}
-	jws, err := jose.ParseSignedCompact(raw, algs)
+	jws, err := parseCompact(raw, algs)
 	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, refuse(ErrAlgorithm, "%v", err)
-		}
-		return nil, refuse(ErrMalformed, "%v", err)
+		return nil, err
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, refuse(ErrMalformed, "want exactly one signature")
-	}
-	header := jws.Signatures[0].Protected
-	if _, ok := header.ExtraHeaders["crit"]; ok {
+	if jws.crit {
 		return nil, refuse(ErrMalformed, "crit header: no extension is understood")
 	}
-	if want.Type != "" && !isType(header.ExtraHeaders[jose.HeaderType], want.Type) {
-		return nil, refuse(ErrType, "typ %v, want %q", header.ExtraHeaders[jose.HeaderType], want.Type)
+	if want.Type != "" && !isType(jws.typ, want.Type) {
+		return nil, refuse(ErrType, "typ %v, want %q", jws.typ, want.Type)
 	}
-	payload, err := verifySignature(ctx, jws, header.KeyID, header.Algorithm, keys)
+	payload, err := verifySignature(ctx, jws, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +111,7 @@ func Verify(ctx context.Context, raw string, keys KeyFinder, want Expect) (*Clai
 	if err != nil {
 		return nil, err
 	}
-	c.KeyID, c.Algorithm = header.KeyID, header.Algorithm
+	c.KeyID, c.Algorithm = jws.kid, jws.alg
 	if err := check(c, &want); err != nil {
 		return nil, err
 	}
@@ -155,9 +146,52 @@ func isType(typ any, want string) bool {
 	return s == want || s == "application/"+want
 }
 
-// verifySignature tries each key that may have signed with kid and alg,
-// and returns the verified payload.
-func verifySignature(ctx context.Context, jws *jose.JSONWebSignature, kid, alg string, keys KeyFinder) ([]byte, error) {
+// compact is a parsed compact JWS: the headers Verify reads, and how to
+// check its signature with a key.
+type compact struct {
+	kid, alg string
+	typ      any
+	crit     bool
+	verify   func(key crypto.PublicKey) ([]byte, error)
+}
+
+// parseCompact reads raw's protected header and keeps its signature for
+// verifySignature. Ed25519 (RFC 9864's name for EdDSA with an Ed25519 key,
+// unknown to go-jose) is read here and checked by jwks.VerifyEd25519;
+// every other algorithm goes through go-jose.
+func parseCompact(raw string, algs []jose.SignatureAlgorithm) (*compact, error) {
+	if jwks.CompactAlg(raw) == jwks.Ed25519 && slices.Contains(algs, jose.EdDSA) {
+		h, _, _ := strings.Cut(raw, ".")
+		hb, err := base64.RawURLEncoding.DecodeString(h)
+		var header map[string]any
+		if err != nil || strings.Count(raw, ".") != 2 || json.Unmarshal(hb, &header) != nil {
+			return nil, refuse(ErrMalformed, "not a compact JWS")
+		}
+		kid, _ := header["kid"].(string)
+		_, crit := header["crit"]
+		return &compact{kid: kid, alg: jwks.Ed25519, typ: header["typ"], crit: crit,
+			verify: func(key crypto.PublicKey) ([]byte, error) { return jwks.VerifyEd25519(raw, key) }}, nil
+	}
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil {
+		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
+			return nil, refuse(ErrAlgorithm, "%v", err)
+		}
+		return nil, refuse(ErrMalformed, "%v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, refuse(ErrMalformed, "want exactly one signature")
+	}
+	h := jws.Signatures[0].Protected
+	_, crit := h.ExtraHeaders["crit"]
+	return &compact{kid: h.KeyID, alg: h.Algorithm, typ: h.ExtraHeaders[jose.HeaderType], crit: crit,
+		verify: func(key crypto.PublicKey) ([]byte, error) { return jws.Verify(key) }}, nil
+}
+
+// verifySignature tries each key that may have signed jws, and returns
+// the verified payload.
+func verifySignature(ctx context.Context, jws *compact, keys KeyFinder) ([]byte, error) {
+	kid, alg := jws.kid, jws.alg
 	candidates, err := keys.Lookup(ctx, kid, alg)
 	if err != nil {
 		return nil, refuse(ErrUnknownKey, "kid %q, alg %s: %w", kid, alg, err)
@@ -174,7 +208,7 @@ func verifySignature(ctx context.Context, jws *jose.JSONWebSignature, kid, alg s
 		if !k.CanVerify(alg) {
 			continue
 		}
-		if payload, err := jws.Verify(k.Public); err == nil {
+		if payload, err := jws.verify(k.Public); err == nil {
 			return payload, nil
 		}
 	}
@@ -223,51 +257,3 @@ func check(c *Claims, want *Expect) error {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// verifyEd25519 is Verify for RFC 9864's alg name Ed25519 (EdDSA with an
-// Ed25519 key), which go-jose does not know: the same header checks, the
-// signature checked by jwks.VerifyEd25519, the same claim checks.
-func verifyEd25519(ctx context.Context, raw string, keys KeyFinder, want *Expect) (*Claims, error) {
-	h, _, _ := strings.Cut(raw, ".")
-	hb, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil || strings.Count(raw, ".") != 2 {
-		return nil, refuse(ErrMalformed, "not a compact JWS")
-	}
-	var header map[string]any
-	if err := json.Unmarshal(hb, &header); err != nil {
-		return nil, refuse(ErrMalformed, "header: %v", err)
-	}
-	if _, ok := header["crit"]; ok {
-		return nil, refuse(ErrMalformed, "crit header: no extension is understood")
-	}
-	if want.Type != "" && !isType(header["typ"], want.Type) {
-		return nil, refuse(ErrType, "typ %v, want %q", header["typ"], want.Type)
-	}
-	kid, _ := header["kid"].(string)
-	candidates, err := keys.Lookup(ctx, kid, jwks.Ed25519)
-	if err != nil {
-		return nil, refuse(ErrUnknownKey, "kid %q, alg %s: %w", kid, jwks.Ed25519, err)
-	}
-	if len(candidates) == 0 || len(candidates) > maxCandidates {
-		return nil, refuse(ErrUnknownKey, "%d keys with kid %q verify %s", len(candidates), kid, jwks.Ed25519)
-	}
-	var payload []byte
-	for _, k := range candidates {
-		if p, err := jwks.VerifyEd25519(raw, k.Public); err == nil {
-			payload = p
-			break
-		}
-	}
-	if payload == nil {
-		return nil, refuse(ErrSignature, "kid %q, alg %s, %d candidate keys", kid, jwks.Ed25519, len(candidates))
-	}
-	c, err := decodeClaims(payload)
-	if err != nil {
-		return nil, err
-	}
-	c.KeyID, c.Algorithm = kid, jwks.Ed25519
-	if err := check(c, want); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
