@@ -74,7 +74,7 @@ func checkAuth(a store.ClientAuth) (store.ClientAuth, error) {
 	}
 	if a.JWKSURI != "" {
 		if err := validateJWKSURI(a.JWKSURI); err != nil {
-			return a, invalid("jwks_uri %q %v", a.JWKSURI, err)
+			return a, invalid("jwks_uri %v", err) // never echo the URL: it may hold a password
 		}
 	}
 	if a.JWKS != "" {

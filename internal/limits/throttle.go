@@ -125,8 +125,11 @@ func NewAuthThrottle(now func() time.Time) *AuthThrottle {
 // cannot grow the throttle's memory with long made-up ids.
 const maxCountedID = 128
 
+// countedID is the part of a client id the throttle counts under.
+func countedID(clientID string) string { return clientID[:min(len(clientID), maxCountedID)] }
+
 func pairKey(clientID, addr string) string {
-	return clientID[:min(len(clientID), maxCountedID)] + "\x00" + addr
+	return countedID(clientID) + "\x00" + addr
 }
 
 // Blocked reports how long a request for clientID from addr must still
@@ -135,7 +138,7 @@ func (a *AuthThrottle) Blocked(clientID, addr string) time.Duration {
 	pair := pairKey(clientID, addr)
 	wait := max(a.byPair.Blocked(pair), a.byAddr.Blocked(addr))
 	if clientID != "" {
-		if attacked := a.byClient.Blocked(clientID[:min(len(clientID), maxCountedID)]); attacked > 0 && a.byPair.Failing(pair) {
+		if attacked := a.byClient.Blocked(countedID(clientID)); attacked > 0 && a.byPair.Failing(pair) {
 			wait = max(wait, attacked)
 		}
 	}
@@ -147,7 +150,7 @@ func (a *AuthThrottle) Blocked(clientID, addr string) time.Duration {
 func (a *AuthThrottle) Failed(clientID, addr string) {
 	if clientID != "" {
 		a.byPair.Failed(pairKey(clientID, addr))
-		a.byClient.Failed(clientID[:min(len(clientID), maxCountedID)])
+		a.byClient.Failed(countedID(clientID))
 	}
 	a.byAddr.Failed(addr)
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/secret"
 )
 
 type requestIDKey struct{}
@@ -88,14 +90,14 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 // secretRun is what a gatehouse client secret looks like (package secret:
 // the prefix, then base64url). A secret pasted into the wrong field, a
 // client_id or a URL, must not reach a log line whatever field carried it.
-var secretRun = regexp.MustCompile(`gatehouse_[A-Za-z0-9_-]{8,}`)
+var secretRun = regexp.MustCompile(regexp.QuoteMeta(secret.Prefix) + `[A-Za-z0-9_-]{8,}`)
 
 // Redact replaces every secret-looking run in s.
 func Redact(s string) string {
-	if !strings.Contains(s, "gatehouse_") {
+	if !strings.Contains(s, secret.Prefix) {
 		return s
 	}
-	return secretRun.ReplaceAllString(s, "gatehouse_[redacted]")
+	return secretRun.ReplaceAllString(s, secret.Prefix+"[redacted]")
 }
 
 // redactAttr is the logger's last word on every attribute and message.

@@ -34,15 +34,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ensureSchema(ctx); err != nil {
+	if _, err := s.prepare(ctx); err != nil {
 		s.db.Close()
 		return nil, err
 	}
-	if _, err := migrate(ctx, s.db, s.f); err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("migrating the %s database: %w", s.f.name, err)
-	}
 	return s, nil
+}
+
+// prepare makes the database ready for gatehouse, for Open and Migrate
+// alike: the search_path schema, then the pending migrations.
+func (s *Store) prepare(ctx context.Context) (int, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return 0, err
+	}
+	n, err := migrate(ctx, s.db, s.f)
+	if err != nil {
+		return n, fmt.Errorf("migrating the %s database: %w", s.f.name, err)
+	}
+	return n, nil
 }
 
 // ensureSchema creates the first schema of a PostgreSQL DSN's search_path
@@ -85,7 +94,7 @@ func Migrate(ctx context.Context, dsn string) (int, error) {
 		return 0, err
 	}
 	defer s.db.Close()
-	return migrate(ctx, s.db, s.f)
+	return s.prepare(ctx)
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
