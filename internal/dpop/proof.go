@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 )
@@ -81,10 +82,5 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 	default:
 		return "", errors.New("dpop: thumbprint of a key that is not an RSA, EC or Ed25519 public key")
 	}
-	jwk := jose.JSONWebKey{Key: pub}
-	sum, err := jwk.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", fmt.Errorf("dpop: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(sum), nil
+	return jwks.Thumbprint(pub)
 }

@@ -2,8 +2,9 @@
 // certificate comes from (Source: the TLS connection, or a header set by
 // a trusted TLS-terminating proxy), how it is checked (Authority and
 // VerifyChain for tls_client_auth, Subject for the one name a client is
-// registered with, MatchesKey for self_signed_tls_client_auth), and the
-// x5t#S256 thumbprint a certificate-bound token carries (Thumbprint).
+// registered with, MatchesKey for self_signed_tls_client_auth). The
+// x5t#S256 thumbprint a certificate-bound token carries is
+// binding.Thumbprint, the one the resource side compares.
 //
 // The server builds one Source and one Authority per node from its
 // configuration (--client-cert-header, --trusted-proxy, --client-ca) and

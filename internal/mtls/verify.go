@@ -2,22 +2,13 @@ package mtls
 
 import (
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 )
-
-// Thumbprint is the certificate's RFC 8705 §3.1 x5t#S256: the unpadded
-// base64url SHA-256 of its DER encoding, as carried in cnf.
-func Thumbprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
 
 // ErrNoClientCA is returned by every chain check of an Authority without
 // a CA bundle: tls_client_auth is refused rather than checked against the

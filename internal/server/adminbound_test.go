@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -94,7 +95,7 @@ func TestAdminAPIHoldsCertificateBoundTokens(t *testing.T) {
 		map[string][]string{store.AdminAudience: {store.ScopeRead}})
 	status, _, body := n.token(cert, "operator", store.AdminAudience, nil)
 	tok := wantOK(t, "a certificate-bound admin token", status, body)
-	if cnfOf(t, tok.AccessToken)["x5t#S256"] != mtls.Thumbprint(cert.Cert) {
+	if cnfOf(t, tok.AccessToken)["x5t#S256"] != binding.Thumbprint(cert.Cert) {
 		t.Fatalf("cnf: got %v, want the operator's certificate", cnfOf(t, tok.AccessToken))
 	}
 	if status, _, body := adminCall(t, n.client(cert), n.url, "Bearer "+tok.AccessToken, ""); status != 200 {

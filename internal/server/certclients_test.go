@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
@@ -136,7 +137,7 @@ func TestCertificateClientsOverTLS(t *testing.T) {
 		cert *mtlstest.Leaf
 	}{{"billing", billing}, {"workload", workload}, {"device", selfSigned}} {
 		t.Run(tt.id, func(t *testing.T) {
-			x5t := mtls.Thumbprint(tt.cert.Cert)
+			x5t := binding.Thumbprint(tt.cert.Cert)
 			status, _, body := n.token(tt.cert, tt.id, keyAPI, nil)
 			tok := wantOK(t, "JWT", status, body)
 			if cnf := cnfOf(t, tok.AccessToken); tok.TokenType != "Bearer" || cnf["x5t#S256"] != x5t {
@@ -217,7 +218,7 @@ func TestCertificateFromProxyHeader(t *testing.T) {
 			status, _, resp := postForm(t, http.DefaultClient, h.ts.URL+"/oauth/token", body, http.Header{tt.header: {tt.value}})
 			tok := wantOK(t, "from the trusted proxy", status, resp)
 			h.secrets = append(h.secrets, tok.AccessToken)
-			if got, want := cnfOf(t, tok.AccessToken)["x5t#S256"], mtls.Thumbprint(tt.cert.Cert); got != want {
+			if got, want := cnfOf(t, tok.AccessToken)["x5t#S256"], binding.Thumbprint(tt.cert.Cert); got != want {
 				t.Errorf("cnf.x5t#S256: got %v, want %s", got, want)
 			}
 

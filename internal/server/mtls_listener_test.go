@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
@@ -54,7 +55,7 @@ func TestListenerTLSAsksForClientCertificate(t *testing.T) {
 		case leaf == nil:
 			fmt.Fprint(w, "none")
 		default:
-			fmt.Fprintf(w, "%s chain=%d", mtls.Thumbprint(leaf), len(chain))
+			fmt.Fprintf(w, "%s chain=%d", binding.Thumbprint(leaf), len(chain))
 		}
 	})
 	serve := func(public bool) string {
@@ -82,11 +83,11 @@ func TestListenerTLSAsksForClientCertificate(t *testing.T) {
 		wantAsked bool
 		want      string
 	}{
-		{"self-signed", public, selfSigned, true, mtls.Thumbprint(selfSigned.Cert) + " chain=0"},
+		{"self-signed", public, selfSigned, true, binding.Thumbprint(selfSigned.Cert) + " chain=0"},
 		{"no certificate", public, nil, true, "none"},
-		{"expired self-signed is not judged here", public, expired, true, mtls.Thumbprint(expired.Cert) + " chain=0"},
-		{"from an unknown CA, with its intermediate", public, chained, true, mtls.Thumbprint(chained.Cert) + " chain=1"},
-		{"without clientAuth usage", public, serverOnly, true, mtls.Thumbprint(serverOnly.Cert) + " chain=0"},
+		{"expired self-signed is not judged here", public, expired, true, binding.Thumbprint(expired.Cert) + " chain=0"},
+		{"from an unknown CA, with its intermediate", public, chained, true, binding.Thumbprint(chained.Cert) + " chain=1"},
+		{"without clientAuth usage", public, serverOnly, true, binding.Thumbprint(serverOnly.Cert) + " chain=0"},
 		{"admin listener does not ask", admin, selfSigned, false, "none"},
 	}
 	for _, tt := range tests {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
 	"github.com/gatehouse/gatehouse/internal/oauth"
@@ -73,7 +74,7 @@ func TestTLSClientAuth(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				c := w.withAuth(store.ClientAuth{Method: store.AuthTLS, TLSSubjectKind: tc.kind, TLSSubject: tc.subject}, admin.NewClient{Environment: "qa", Grants: grants})
 				leaf := issuer.Issue(t, tc.spec)
-				want := verify.Confirmation{X5TS256: mtls.Thumbprint(leaf.Cert)}
+				want := verify.Confirmation{X5TS256: binding.Thumbprint(leaf.Cert)}
 				out := issue(t, iss, certReq(c.id, leaf, "audience", platform), "")
 				if out.Response.TokenType != "Bearer" {
 					t.Errorf("token_type: got %q, want Bearer", out.Response.TokenType)
@@ -180,12 +181,12 @@ func TestSelfSignedTLSClientAuth(t *testing.T) {
 	noKeys := w.withAuth(store.ClientAuth{Method: store.AuthSelfSignedTLS}, admin.NewClient{Grants: map[string][]string{platform: {"read"}}})
 
 	out := issue(t, iss, certReq(c.id, holder, "audience", platform), "")
-	checkToken(t, w, out.Response.AccessToken, platform, c.id, "", "read", verify.Confirmation{X5TS256: mtls.Thumbprint(holder.Cert)})
+	checkToken(t, w, out.Response.AccessToken, platform, c.id, "", "read", verify.Confirmation{X5TS256: binding.Thumbprint(holder.Cert)})
 	// Another certificate for the same key is the same client, bound to
 	// that certificate.
 	reissued := &mtlstest.Leaf{Cert: selfSigned(t, holder.Key, "renewed", now.Add(-time.Minute), now.Add(time.Hour)), Key: holder.Key}
 	out = issue(t, iss, certReq(c.id, reissued, "audience", platform), "")
-	checkToken(t, w, out.Response.AccessToken, platform, c.id, "", "read", verify.Confirmation{X5TS256: mtls.Thumbprint(reissued.Cert)})
+	checkToken(t, w, out.Response.AccessToken, platform, c.id, "", "read", verify.Confirmation{X5TS256: binding.Thumbprint(reissued.Cert)})
 
 	expired := &mtlstest.Leaf{Cert: selfSigned(t, holder.Key, "expired", now.Add(-2*time.Hour), now.Add(-time.Minute)), Key: holder.Key}
 	for _, tc := range []struct {
@@ -257,7 +258,7 @@ func TestCertificateOverTLS(t *testing.T) {
 				t.Fatalf("got %d %s, want 200 and a Bearer token", a.status, a.body)
 			}
 			tok := a.fields()["access_token"].(string)
-			want := mtls.Thumbprint(tc.leaf.Cert)
+			want := binding.Thumbprint(tc.leaf.Cert)
 			checkToken(t, e.world, tok, platform, tc.id, "", "read", verify.Confirmation{X5TS256: want})
 			a = e.sendWithCert(&cert, "POST", "/oauth/introspect", formType, form("client_id", tc.id, "token", tok), nil)
 			if cnf, _ := a.fields()["cnf"].(map[string]any); a.status != 200 || cnf["x5t#S256"] != want || a.fields()["token_type"] != "Bearer" {

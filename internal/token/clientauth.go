@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -116,7 +117,7 @@ func checkCertificate(_ context.Context, i *Issuer, req *oauth.TokenRequest, cli
 	default:
 		return store.Confirmation{}, errWrongMethod
 	}
-	return store.Confirmation{X5TS256: mtls.Thumbprint(cert)}, nil
+	return store.Confirmation{X5TS256: binding.Thumbprint(cert)}, nil
 }
 
 // AuthMethods lists the client authentication methods the token endpoint

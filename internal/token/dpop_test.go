@@ -12,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/mtls/mtlstest"
@@ -254,7 +255,7 @@ func TestDPoPWithCertificate(t *testing.T) {
 	if a.status != 200 || a.fields()["token_type"] != "DPoP" {
 		t.Fatalf("got %d %s, want a DPoP token", a.status, a.body)
 	}
-	want := verify.Confirmation{JKT: jkt(t, key), X5TS256: mtls.Thumbprint(leaf.Cert)}
+	want := verify.Confirmation{JKT: jkt(t, key), X5TS256: binding.Thumbprint(leaf.Cert)}
 	tok := a.fields()["access_token"].(string)
 	checkToken(t, e.world, tok, platform, c.id, "", "read", want)
 	in := e.sendWithCert(&cert, "POST", "/oauth/introspect", formType, form("client_id", c.id, "token", tok), nil)
