@@ -1,0 +1,470 @@
+package audit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The spool is an append-only log of audit events in a directory of
+// numbered segment files. Each record is one line: the CRC-32C of the
+// payload in 8 hex digits, a space, the payload (JSON, which has no
+// newline), "\n". A torn or damaged line (a machine crash mid-write) fails
+// its checksum and is skipped and counted; the lines after it still count.
+//
+// Append returns once the record is written to the file (write(2)): a
+// process crash after that loses nothing, because the kernel holds the
+// data. What a machine crash loses is the fsync policy's choice (Sync).
+// Concurrent Appends are written together by one writer goroutine (group
+// commit), so one write and one fsync serve every request waiting then.
+
+// segmentMax is the size past which the writer starts a new segment.
+const segmentMax = 64 << 20
+
+// ErrSpoolClosed is Append's answer after Close.
+var ErrSpoolClosed = errors.New("audit spool closed")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Sync is the spool's fsync policy.
+type Sync struct {
+	// Always fsyncs every group of records before their Appends return.
+	Always bool
+	// Every fsyncs written records at most this long after they were
+	// written; zero (without Always) leaves it to the operating system.
+	Every time.Duration
+}
+
+// ParseSync reads "always", "never", or a positive duration ("1s").
+func ParseSync(s string) (Sync, error) {
+	switch s {
+	case "always":
+		return Sync{Always: true}, nil
+	case "never":
+		return Sync{}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return Sync{}, fmt.Errorf("%q is not always, never or a positive duration (examples: 1s, 100ms)", s)
+	}
+	return Sync{Every: d}, nil
+}
+
+func (p Sync) never() bool { return !p.Always && p.Every == 0 }
+
+// Position is a place in the spool: a segment and a byte offset in it.
+type Position struct {
+	Seg uint64 `json:"segment"`
+	Off int64  `json:"offset"`
+}
+
+func (p Position) before(q Position) bool {
+	return p.Seg < q.Seg || (p.Seg == q.Seg && p.Off < q.Off)
+}
+
+// Spool is the durable, append-only log of one node's audit events.
+type Spool struct {
+	dir    string
+	policy Sync
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	cur     *batch
+	closed  bool
+	written Position            // the end of what is written: readers stop there
+	first   Position            // where this process's records begin
+	marks   map[string]Position // each reader's cursor, for removing old segments
+
+	corrupt atomic.Int64
+
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+
+	// Owned by the writer goroutine.
+	f      *os.File
+	seg    uint64
+	off    int64
+	dirty  bool
+	broken bool
+}
+
+type batch struct {
+	buf  []byte
+	done chan struct{}
+	err  error
+}
+
+func newBatch() *batch { return &batch{done: make(chan struct{})} }
+
+// OpenSpool opens (creating) the spool in dir and starts its writer. New
+// records go to a new segment; what earlier processes wrote stays for the
+// readers whose cursors have not passed it.
+func OpenSpool(dir string, policy Sync, log *slog.Logger) (*Spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit spool: %w", err)
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spool{
+		dir: dir, policy: policy, log: log, cur: newBatch(), marks: map[string]Position{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
+	if len(segs) > 0 {
+		s.seg = segs[len(segs)-1]
+	}
+	if err := s.rotate(); err != nil {
+		return nil, err
+	}
+	s.first = Position{Seg: s.seg}
+	s.written = s.first
+	go s.run()
+	return s, nil
+}
+
+// Dir is the spool's directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Corrupt is how many damaged records readers have skipped.
+func (s *Spool) Corrupt() int64 { return s.corrupt.Load() }
+
+func segName(seg uint64) string { return fmt.Sprintf("%020d.spool", seg) }
+
+func (s *Spool) segPath(seg uint64) string { return filepath.Join(s.dir, segName(seg)) }
+
+// listSegments returns the segment numbers in dir, ascending.
+func listSegments(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("audit spool: %w", err)
+	}
+	var segs []uint64
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".spool")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(name, 10, 64); err == nil {
+			segs = append(segs, n)
+		}
+	}
+	slices.Sort(segs)
+	return segs, nil
+}
+
+// Append writes one record and returns when it is in the file (and, with
+// Sync.Always, on the disk). payload must not contain a newline.
+func (s *Spool) Append(payload []byte) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrSpoolClosed
+	}
+	b := s.cur
+	b.buf = fmt.Appendf(b.buf, "%08x ", crc32.Checksum(payload, castagnoli))
+	b.buf = append(b.buf, payload...)
+	b.buf = append(b.buf, '\n')
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	<-b.done
+	return b.err
+}
+
+// run is the writer: it writes whatever accumulated while the last write
+// ran, in one write(2).
+func (s *Spool) run() {
+	defer close(s.stopped)
+	var tick <-chan time.Time
+	if s.policy.Every > 0 {
+		t := time.NewTicker(s.policy.Every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-s.kick:
+			s.writeBatch()
+		case <-tick:
+			if s.dirty {
+				s.syncFile()
+			}
+		case <-s.stop:
+			s.writeBatch()
+			if !s.policy.never() {
+				s.syncFile()
+			}
+			s.f.Close()
+			return
+		}
+	}
+}
+
+func (s *Spool) writeBatch() {
+	s.mu.Lock()
+	b := s.cur
+	s.cur = newBatch()
+	s.mu.Unlock()
+	if len(b.buf) > 0 {
+		b.err = s.write(b.buf)
+	}
+	close(b.done)
+}
+
+func (s *Spool) write(buf []byte) error {
+	if s.broken || s.off+int64(len(buf)) > segmentMax && s.off > 0 {
+		if err := s.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := s.f.Write(buf)
+	s.off += int64(n)
+	if err != nil {
+		// The file may end in part of a record now: seal it (readers skip
+		// a torn tail) and write the next group to a new segment.
+		s.broken = true
+		return fmt.Errorf("audit spool: %w", err)
+	}
+	if s.policy.Always {
+		if err := s.f.Sync(); err != nil {
+			s.broken = true
+			return fmt.Errorf("audit spool: fsync: %w", err)
+		}
+	} else {
+		s.dirty = true
+	}
+	s.mu.Lock()
+	s.written = Position{Seg: s.seg, Off: s.off}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Spool) syncFile() {
+	if err := s.f.Sync(); err != nil {
+		s.log.Error("audit spool: fsync failed", "err", err)
+		return
+	}
+	s.dirty = false
+}
+
+// rotate seals the current segment (if any) and starts the next one.
+func (s *Spool) rotate() error {
+	if s.f != nil {
+		if !s.policy.never() {
+			s.f.Sync()
+		}
+		s.f.Close()
+		s.f = nil
+	}
+	f, err := os.OpenFile(s.segPath(s.seg+1), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit spool: %w", err)
+	}
+	if !s.policy.never() {
+		syncDir(s.dir)
+	}
+	s.f, s.seg, s.off, s.dirty, s.broken = f, s.seg+1, 0, false, false
+	s.mu.Lock()
+	s.written = Position{Seg: s.seg}
+	s.mu.Unlock()
+	return nil
+}
+
+// syncDir makes a new or renamed file's name durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Close writes what is pending, fsyncs (unless the policy is never) and
+// stops the writer; later Appends answer ErrSpoolClosed.
+func (s *Spool) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.stop)
+	})
+	<-s.stopped
+	return nil
+}
+
+// Read returns up to max payloads from p on, and the position after them.
+// It reads only what is written, skips damaged records (counting them),
+// and moves past segments that end or are gone.
+func (s *Spool) Read(p Position, max int) ([][]byte, Position, error) {
+	var out [][]byte
+	for len(out) < max {
+		s.mu.Lock()
+		w := s.written
+		s.mu.Unlock()
+		if !p.before(w) {
+			return out, p, nil
+		}
+		f, err := os.Open(s.segPath(p.Seg))
+		if errors.Is(err, os.ErrNotExist) {
+			p, err = s.nextSegment(p.Seg, w)
+			if err != nil {
+				return out, p, err
+			}
+			continue
+		}
+		if err != nil {
+			return out, p, fmt.Errorf("audit spool: %w", err)
+		}
+		limit := w.Off
+		if p.Seg < w.Seg {
+			st, err := f.Stat()
+			if err != nil {
+				f.Close()
+				return out, p, fmt.Errorf("audit spool: %w", err)
+			}
+			limit = st.Size()
+		}
+		var sealedEnd bool
+		out, p, sealedEnd = s.readSegment(f, p, limit, max, out)
+		f.Close()
+		if sealedEnd && p.Seg < w.Seg {
+			p = Position{Seg: p.Seg + 1}
+		}
+	}
+	return out, p, nil
+}
+
+// readSegment reads records of one segment from p up to limit; it reports
+// whether it reached the limit (so a sealed segment is done).
+func (s *Spool) readSegment(f *os.File, p Position, limit int64, max int, out [][]byte) ([][]byte, Position, bool) {
+	if p.Off >= limit {
+		return out, p, true
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(f, p.Off, limit-p.Off), 64<<10)
+	for len(out) < max {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			if len(line) > 0 {
+				// A torn tail: the record was never completely written.
+				s.damaged(p, "torn record")
+				p.Off += int64(len(line))
+			}
+			return out, p, true
+		}
+		p.Off += int64(len(line))
+		if payload, ok := unframe(line); ok {
+			out = append(out, payload)
+		} else {
+			s.damaged(p, "checksum mismatch")
+		}
+	}
+	return out, p, p.Off >= limit
+}
+
+func (s *Spool) damaged(p Position, why string) {
+	s.corrupt.Add(1)
+	s.log.Warn("audit spool: skipped a damaged record", "segment", segName(p.Seg), "offset", p.Off, "reason", why)
+}
+
+// unframe checks one "crc payload\n" line.
+func unframe(line []byte) ([]byte, bool) {
+	if len(line) < 10 || line[8] != ' ' || line[len(line)-1] != '\n' {
+		return nil, false
+	}
+	want, err := strconv.ParseUint(string(line[:8]), 16, 32)
+	payload := line[9 : len(line)-1]
+	if err != nil || crc32.Checksum(payload, castagnoli) != uint32(want) {
+		return nil, false
+	}
+	return slices.Clone(payload), true
+}
+
+// nextSegment is the first segment after seg that exists (or the one
+// being written).
+func (s *Spool) nextSegment(seg uint64, w Position) (Position, error) {
+	segs, err := listSegments(s.dir)
+	if err != nil {
+		return Position{Seg: seg}, err
+	}
+	for _, n := range segs {
+		if n > seg {
+			return Position{Seg: n}, nil
+		}
+	}
+	return Position{Seg: w.Seg}, nil
+}
+
+// Oldest is the start of the oldest segment present.
+func (s *Spool) Oldest() Position {
+	segs, err := listSegments(s.dir)
+	if err != nil || len(segs) == 0 {
+		return s.first
+	}
+	return Position{Seg: segs[0]}
+}
+
+// First is where this process's records begin.
+func (s *Spool) First() Position { return s.first }
+
+// Track registers a reader at p; segments are removed only when every
+// tracked reader has passed them.
+func (s *Spool) Track(name string, p Position) {
+	s.mu.Lock()
+	s.marks[name] = p
+	s.mu.Unlock()
+}
+
+// Release moves a tracked reader to p and removes the segments that every
+// reader has passed.
+func (s *Spool) Release(name string, p Position) {
+	s.mu.Lock()
+	s.marks[name] = p
+	low := s.written
+	for _, m := range s.marks {
+		if m.before(low) {
+			low = m
+		}
+	}
+	s.mu.Unlock()
+	segs, err := listSegments(s.dir)
+	if err != nil {
+		return
+	}
+	for _, n := range segs {
+		if n >= low.Seg {
+			break
+		}
+		if err := os.Remove(s.segPath(n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("audit spool: removing a shipped segment failed", "segment", segName(n), "err", err)
+		}
+	}
+}
+
+// Size is the bytes the spool's segments hold.
+func (s *Spool) Size() int64 {
+	segs, _ := listSegments(s.dir)
+	var total int64
+	for _, n := range segs {
+		if st, err := os.Stat(s.segPath(n)); err == nil {
+			total += st.Size()
+		}
+	}
+	return total
+}
