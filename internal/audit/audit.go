@@ -189,6 +189,9 @@ func (r *Recorder) Len() int {
 	return n
 }
 
+// Spool is the recorder's spool, or nil when it keeps events in memory.
+func (r *Recorder) Spool() *Spool { return r.spool }
+
 // SpoolErrors is how many events were kept in memory because the spool
 // could not be written.
 func (r *Recorder) SpoolErrors() int64 { return r.spoolErrs.Load() }

@@ -178,6 +178,8 @@ func TestSet(t *testing.T) {
 		{"audit-retention", "720h", func(c config.Config) any { return c.AuditRetention }, 720 * time.Hour},
 		{"log-level", "debug", func(c config.Config) any { return c.LogLevel }, "debug"},
 		{"log-format", "text", func(c config.Config) any { return c.LogFormat }, "text"},
+		{"audit-spool-sync", "always", func(c config.Config) any { return c.AuditSpoolSync }, "always"},
+		{"audit-export", "stdout", func(c config.Config) any { return c.AuditExport }, "stdout"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -95,13 +95,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	return s, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, opts Options) (*Server, error) {
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, opts Options) (_ *Server, err error) {
 	kek, err := keys.LoadKEK(cfg.KEK, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
+	rec, err := newRecorder(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && rec.Spool() != nil {
+			rec.Spool().Close()
+		}
+	}()
 	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
-		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
+		metrics: metrics.New(), audit: rec, limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.rotator = &keys.Rotator{
@@ -285,6 +294,7 @@ func (s *Server) watchMetrics() {
 		return out
 	})
 	s.metrics.Gauge("gatehouse_audit_queue_length", "Audit events waiting to be written.", func() float64 { return float64(s.audit.Len()) })
+	watchAudit(s.metrics, s.audit)
 	s.metrics.Gauge("gatehouse_clients_loaded", "Clients in this node's catalog.", func() float64 {
 		n, _ := s.catalog.Counts()
 		return float64(n)
