@@ -26,8 +26,8 @@ import (
 // Append returns once the record is written to the file (write(2)): a
 // process crash after that loses nothing, because the kernel holds the
 // data. What a machine crash loses is the fsync policy's choice (Sync).
-// Concurrent Appends are written together by one writer goroutine (group
-// commit), so one write and one fsync serve every request waiting then.
+// Concurrent Appends are written together (group commit), so one write
+// and one fsync serve every request waiting then.
 
 // segmentMax is the size past which the writer starts a new segment.
 const segmentMax = 64 << 20
@@ -80,7 +80,9 @@ type Spool struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
+	cond    *sync.Cond // signalled when a write ends
 	cur     *batch
+	writing bool // a caller is writing (it owns the fields below s.mu's)
 	closed  bool
 	written Position            // the end of what is written: readers stop there
 	first   Position            // where this process's records begin
@@ -88,12 +90,11 @@ type Spool struct {
 
 	corrupt atomic.Int64
 
-	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
 
-	// Owned by the writer goroutine.
+	// Owned by whoever is writing (see writing).
 	f      *os.File
 	seg    uint64
 	off    int64
@@ -101,13 +102,12 @@ type Spool struct {
 	broken bool
 }
 
+// batch is a group of records written together.
 type batch struct {
 	buf  []byte
-	done chan struct{}
+	done bool
 	err  error
 }
-
-func newBatch() *batch { return &batch{done: make(chan struct{})} }
 
 // OpenSpool opens (creating) the spool in dir and starts its writer. New
 // records go to a new segment; what earlier processes wrote stays for the
@@ -121,9 +121,10 @@ func OpenSpool(dir string, policy Sync, log *slog.Logger) (*Spool, error) {
 		return nil, err
 	}
 	s := &Spool{
-		dir: dir, policy: policy, log: log, cur: newBatch(), marks: map[string]Position{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+		dir: dir, policy: policy, log: log, cur: &batch{}, marks: map[string]Position{},
+		stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
+	s.cond = sync.NewCond(&s.mu)
 	if len(segs) > 0 {
 		s.seg = segs[len(segs)-1]
 	}
@@ -168,63 +169,84 @@ func listSegments(dir string) ([]uint64, error) {
 
 // Append writes one record and returns when it is in the file (and, with
 // Sync.Always, on the disk). payload must not contain a newline.
+//
+// Group commit without a hand-off: the caller that finds no write in
+// progress writes everything pending itself; callers arriving meanwhile
+// add to the next group, and one of them writes it when the first write
+// ends. A lone request pays one write(2) and no goroutine switch.
 func (s *Spool) Append(payload []byte) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return ErrSpoolClosed
 	}
 	b := s.cur
 	b.buf = fmt.Appendf(b.buf, "%08x ", crc32.Checksum(payload, castagnoli))
 	b.buf = append(b.buf, payload...)
 	b.buf = append(b.buf, '\n')
-	s.mu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	for !b.done {
+		if !s.writing {
+			s.writeLocked()
+			continue
+		}
+		s.cond.Wait()
 	}
-	<-b.done
 	return b.err
 }
 
-// run is the writer: it writes whatever accumulated while the last write
-// ran, in one write(2).
+// writeLocked writes the pending group; s.mu is held on entry and exit,
+// and released during the write.
+func (s *Spool) writeLocked() {
+	b := s.cur
+	s.cur = &batch{}
+	s.writing = true
+	s.mu.Unlock()
+	var err error
+	if len(b.buf) > 0 {
+		err = s.write(b.buf)
+	}
+	s.mu.Lock()
+	b.err, b.done = err, true
+	s.writing = false
+	s.cond.Broadcast()
+}
+
+// exclusive runs f while no write is in progress (the fsync ticker, Close).
+func (s *Spool) exclusive(f func()) {
+	s.mu.Lock()
+	for s.writing {
+		s.cond.Wait()
+	}
+	s.writing = true
+	s.mu.Unlock()
+	f()
+	s.mu.Lock()
+	s.writing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// run fsyncs written records on the policy's interval until Close.
 func (s *Spool) run() {
 	defer close(s.stopped)
-	var tick <-chan time.Time
-	if s.policy.Every > 0 {
-		t := time.NewTicker(s.policy.Every)
-		defer t.Stop()
-		tick = t.C
+	if s.policy.Every == 0 {
+		<-s.stop
+		return
 	}
+	t := time.NewTicker(s.policy.Every)
+	defer t.Stop()
 	for {
 		select {
-		case <-s.kick:
-			s.writeBatch()
-		case <-tick:
-			if s.dirty {
-				s.syncFile()
-			}
+		case <-t.C:
+			s.exclusive(func() {
+				if s.dirty {
+					s.syncFile()
+				}
+			})
 		case <-s.stop:
-			s.writeBatch()
-			if !s.policy.never() {
-				s.syncFile()
-			}
-			s.f.Close()
 			return
 		}
 	}
-}
-
-func (s *Spool) writeBatch() {
-	s.mu.Lock()
-	b := s.cur
-	s.cur = newBatch()
-	s.mu.Unlock()
-	if len(b.buf) > 0 {
-		b.err = s.write(b.buf)
-	}
-	close(b.done)
 }
 
 func (s *Spool) write(buf []byte) error {
@@ -297,15 +319,27 @@ func syncDir(dir string) error {
 }
 
 // Close writes what is pending, fsyncs (unless the policy is never) and
-// stops the writer; later Appends answer ErrSpoolClosed.
+// closes the file; later Appends answer ErrSpoolClosed.
 func (s *Spool) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		for s.writing {
+			s.cond.Wait()
+		}
+		if len(s.cur.buf) > 0 {
+			s.writeLocked()
+		}
 		s.mu.Unlock()
 		close(s.stop)
+		<-s.stopped
+		s.exclusive(func() {
+			if !s.policy.never() {
+				s.syncFile()
+			}
+			s.f.Close()
+		})
 	})
-	<-s.stopped
 	return nil
 }
 
