@@ -3,6 +3,9 @@ package server
 import (
 	"database/sql"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +18,8 @@ import (
 // real PostgreSQL issues tokens to eight concurrent clients and is killed
 // with SIGKILL mid-load, three times; after each restart (same data dir)
 // every token a client received has its token.issued event in the
-// database, matched by jti. The README publishes the figures it logs.
+// database, matched by jti, and in the export file (at least once; the
+// test logs how many lines came twice). The README publishes the figures.
 func TestAuditSurvivesKill9UnderLoad(t *testing.T) {
 	const (
 		rounds  = 3
@@ -26,7 +30,8 @@ func TestAuditSurvivesKill9UnderLoad(t *testing.T) {
 	bin := buildGatehouse(t)
 	dsn := pgtest.Schema(t)
 	env := procEnv(newKEK())
-	args := []string{"--db", dsn, "--issuer", "https://gatehouse.crash.test"}
+	exportFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	args := []string{"--db", dsn, "--issuer", "https://gatehouse.crash.test", "--audit-export", "file:" + exportFile}
 	node := startProc(t, bin, "node", env, args...)
 	creds, err := admin.ReadCredentials(node.dir + "/admin-client.json")
 	if err != nil {
@@ -57,26 +62,29 @@ func TestAuditSurvivesKill9UnderLoad(t *testing.T) {
 		}
 		received = append(received, jtis...)
 		node = startProcIn(t, bin, "node", node.dir, env, args...)
-		var missing []string
-		var events int
+		var missing, unexported []string
+		var events, lines, repeated int
 		deadline := time.Now().Add(15 * time.Second)
 		for {
 			have := issuedJTIs(t, db, c.ClientID)
-			events, missing = len(have), nil
-			for _, j := range received {
-				if !have[j] {
-					missing = append(missing, j)
-				}
-			}
-			if len(missing) == 0 || time.Now().After(deadline) {
+			exported, n := exportedJTIs(t, exportFile)
+			events, lines, repeated = len(have), n, n-len(exported)
+			missing, unexported = absent(received, have), absent(received, exported)
+			if len(missing)+len(unexported) == 0 || time.Now().After(deadline) {
 				break
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // polling another process
 		}
-		t.Logf("round %d: killed with SIGKILL under load; tokens received so far %d, with an event %d, issuance events stored %d (the rest: responses the kill cut off)",
-			round, len(received), len(received)-len(missing), events)
+		t.Logf("round %d: killed with SIGKILL under load; tokens received so far %d, with an event %d, issuance events stored %d (the rest: responses the kill cut off); export: %d lines, %d of them again after a kill",
+			round, len(received), len(received)-len(missing), events, lines, repeated)
 		if len(missing) > 0 {
 			t.Errorf("round %d: %d of %d tokens received have no token.issued event (first: %s)", round, len(missing), len(received), missing[0])
+		}
+		if repeated > 500*round {
+			t.Errorf("round %d: %d export lines sent again, want at most one batch (500) per kill", round, repeated)
+		}
+		if len(unexported) > 0 {
+			t.Errorf("round %d: %d of %d tokens received are not in the export (first: %s)", round, len(unexported), len(received), unexported[0])
 		}
 	}
 }
@@ -136,4 +144,42 @@ func issuedJTIs(t *testing.T, db *sql.DB, clientID string) map[string]bool {
 		t.Fatal(err)
 	}
 	return have
+}
+
+// absent lists the jtis that have is missing.
+func absent(jtis []string, have map[string]bool) []string {
+	var out []string
+	for _, j := range jtis {
+		if !have[j] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// exportedJTIs reads the export file: the jtis of its token.issued lines
+// (admin tokens included) and how many lines it has.
+func exportedJTIs(t *testing.T, path string) (map[string]bool, int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	have, lines := map[string]bool{}, 0
+	for line := range strings.Lines(string(data)) {
+		var e struct {
+			Kind   string `json:"kind"`
+			Detail struct {
+				JTI string `json:"jti"`
+			} `json:"detail"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("export line %d: %v: %q", lines+1, err, line)
+		}
+		if e.Kind == "token.issued" {
+			lines++
+			have[e.Detail.JTI] = true
+		}
+	}
+	return have, lines
 }
