@@ -78,6 +78,7 @@ type Spool struct {
 	dir    string
 	policy Sync
 	log    *slog.Logger
+	lock   *os.File // held while open (nil where flock is missing)
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when a write ends
@@ -116,11 +117,19 @@ func OpenSpool(dir string, policy Sync, log *slog.Logger) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit spool: %w", err)
 	}
-	segs, err := listSegments(dir)
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{
+	segs, err := listSegments(dir)
+	if err == nil && len(segs) > 0 && segs[len(segs)-1] == ^uint64(0) {
+		err = fmt.Errorf("audit spool: no segment number left after %s", segName(segs[len(segs)-1]))
+	}
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Spool{lock: lock,
 		dir: dir, policy: policy, log: log, cur: &batch{}, marks: map[string]Position{},
 		stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
@@ -129,6 +138,7 @@ func OpenSpool(dir string, policy Sync, log *slog.Logger) (*Spool, error) {
 		s.seg = segs[len(segs)-1]
 	}
 	if err := s.rotate(); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	s.first = Position{Seg: s.seg}
@@ -339,6 +349,9 @@ func (s *Spool) Close() error {
 			}
 			s.f.Close()
 		})
+		if s.lock != nil {
+			s.lock.Close()
+		}
 	})
 	return nil
 }

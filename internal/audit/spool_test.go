@@ -210,3 +210,21 @@ func restoreDir(t *testing.T, dir string, files map[string][]byte) {
 		}
 	}
 }
+
+// TestSpoolRefusesASecondProcess: two processes on one data directory
+// would remove each other's segments; the second open is refused until
+// the first closes.
+func TestSpoolRefusesASecondProcess(t *testing.T) {
+	dir := t.TempDir()
+	sp := openSpool(t, dir, Sync{})
+	if other, err := OpenSpool(dir, Sync{}, quiet()); err == nil {
+		other.Close()
+		t.Fatal("a second OpenSpool on the same directory: got nil, want an error")
+	}
+	sp.Close()
+	again, err := OpenSpool(dir, Sync{}, quiet())
+	if err != nil {
+		t.Fatalf("after Close: got %v, want nil", err)
+	}
+	again.Close()
+}
