@@ -41,6 +41,8 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newApplyCmd(),
+		newExportCmd(),
 	)
 	return root
 }
