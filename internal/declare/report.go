@@ -35,7 +35,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	tally := fmt.Sprintf("%d to create, %d to update, %d to delete", counts["create"], counts["update"], counts["delete"])
 	switch {
 	case len(r.Changes) == 0 && len(r.Kept) > 0:
-		fmt.Fprintf(&b, "no changes: the server holds everything in the file, and %d objects more (kept above)\n", len(r.Kept))
+		b.WriteString("no changes: the server holds what the file holds, and keeps what is listed above\n")
 	case len(r.Changes) == 0:
 		b.WriteString("no changes: the server matches the file\n")
 	case r.DryRun:
