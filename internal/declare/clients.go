@@ -267,6 +267,12 @@ var clients = &kindOf[clientSpec]{
 		}
 		return ""
 	},
+	spares: func(c clientSpec, self string) error {
+		if c.ClientID == self && (c.Disabled || !slices.Contains(c.Grants[store.AdminAudience], store.ScopeWrite)) {
+			return fmt.Errorf("this is the admin client apply runs as: the file must keep it enabled with %s on %s", store.ScopeWrite, store.AdminAudience)
+		}
+		return nil
+	},
 	prepare: readSecret,
 	create:  createClient,
 	update:  updateClient,

@@ -329,6 +329,10 @@ clients:
 	if _, err := declare.Export(context.Background(), g.Admin()); err != nil {
 		t.Errorf("the bootstrap admin client after --prune: %v", err)
 	}
+	lockout := strings.Replace(smaller, "clients:\n", "clients:\n  - {client_id: auditor, name: auditor, tenant: acme, grants: {\"urn:gatehouse:admin\": [\"admin:read\"]}}\n", 1)
+	if _, err := apply(t, g, lockout, declare.Options{Self: "auditor"}); err == nil || !strings.Contains(err.Error(), "the admin client apply runs as") {
+		t.Errorf("a file taking admin:write from the client apply runs as: got %v, want a refusal", err)
+	}
 	if _, err := apply(t, g, "# nothing\n", declare.Options{Prune: true}); err == nil || !strings.Contains(err.Error(), "holds no objects") {
 		t.Errorf("apply --prune of an empty file: got %v, want a refusal", err)
 	}

@@ -58,6 +58,9 @@ type kind interface {
 	managed(o object) bool
 	// protect says why a managed object is never pruned ("" when it may be).
 	protect(o object, self string) string
+	// spares refuses a file's object that would lock out the admin client
+	// self, which the rest of the run needs.
+	spares(o object, self string) error
 	// prepare readies a document's object to be created (reads an
 	// imported secret), before anything changes.
 	prepare(o object) (object, error)
@@ -77,7 +80,8 @@ type kindOf[T spec] struct {
 	// protect says why an object is never pruned; remove nil means the
 	// kind cannot be deleted at all.
 	protect func(have T, self string) string
-	prepare func(T) (T, error) // nil: nothing to ready
+	spares  func(want T, self string) error // nil: no object can lock self out
+	prepare func(T) (T, error)              // nil: nothing to ready
 	create  func(ctx context.Context, a Admin, want T) ([]Result, error)
 	update  func(ctx context.Context, a Admin, want, have T) ([]Result, error)
 	remove  func(ctx context.Context, a Admin, have T) error
@@ -138,6 +142,13 @@ func (a kindAdapter[T]) protect(o object, self string) string {
 		return ""
 	}
 	return a.k.protect(o.spec.(T), self)
+}
+
+func (a kindAdapter[T]) spares(o object, self string) error {
+	if a.k.spares == nil {
+		return nil
+	}
+	return a.k.spares(o.spec.(T), self)
 }
 
 func (a kindAdapter[T]) prepare(o object) (object, error) {

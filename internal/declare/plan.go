@@ -135,6 +135,9 @@ func plan(want, have map[kind][]object, o Options) (*Report, error) {
 		}
 		for _, w := range want[k] {
 			final[id(k.singular(), w.spec.key())] = w
+			if err := k.spares(w, o.Self); err != nil {
+				errs = append(errs, fmt.Errorf("%s%s: %w", w.name(), w.where(), err))
+			}
 			h, ok := onServer[w.spec.key()]
 			if !ok {
 				r.Changes = append(r.Changes, Change{Action: "create", Kind: k.singular(), Key: w.spec.key(), want: w})
