@@ -424,3 +424,23 @@ func TestAuthMethodChanges(t *testing.T) {
 		t.Errorf("token with the new secret: got %d, want 200", got)
 	}
 }
+
+// TestRefusedChangeStopsTheRun: a change only the server can refuse (a
+// service name another API holds) stops the run; the changes before it
+// stand, the report says how far it got, and a fixed file resumes.
+func TestRefusedChangeStopsTheRun(t *testing.T) {
+	g := start(t)
+	doc := "apis:\n  - {audience: https://a.example.io, service: shared}\n  - {audience: https://b.example.io, service: shared}\n  - {audience: https://c.example.io}\n"
+	r, err := apply(t, g, doc, declare.Options{})
+	if err == nil || !strings.Contains(err.Error(), "create api https://b.example.io: ") || !strings.Contains(err.Error(), "1 of 3 changes were applied before it") {
+		t.Fatalf("got %v, want the second create refused after one change", err)
+	}
+	if r == nil || r.Applied != 1 || !strings.Contains(text(t, r), "stopped: 1 of 3 changes applied") {
+		t.Fatalf("report: got %+v, want 1 applied", r)
+	}
+	fixed := strings.Replace(doc, "b.example.io, service: shared", "b.example.io, service: own", 1)
+	r = mustApply(t, g, fixed, declare.Options{})
+	if got := text(t, r); got != "+ api https://b.example.io\n+ api https://c.example.io\napplied: 2 created, 0 updated, 0 deleted\n" {
+		t.Errorf("the fixed file: got\n%s", got)
+	}
+}
