@@ -44,5 +44,6 @@ func newRootCmd() *cobra.Command {
 		newApplyCmd(),
 		newExportCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
 }
