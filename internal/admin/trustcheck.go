@@ -137,7 +137,7 @@ func checkMatch(expr string) error {
 
 // invalidExists is a clash (409) whose message names what clashed.
 func invalidExists(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", store.ErrAlreadyExists, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), store.ErrAlreadyExists)
 }
 
 // errNotFound is a missing thing (404) named in the message.
