@@ -426,6 +426,9 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkNoRuleNames(ctx, before); err != nil {
+		return err
+	}
 	if err := s.store.DeleteClient(ctx, id); err != nil {
 		return err
 	}

@@ -286,3 +286,24 @@ func shortDuration(d time.Duration) string {
 	s, _ = strings.CutSuffix(s, "0m")
 	return s
 }
+
+// checkNoRuleNames refuses to delete a client that a trust's rule maps
+// workloads to: the rule would dangle, and a client imported later under
+// the same id would inherit it.
+func (s *Service) checkNoRuleNames(ctx context.Context, c store.Client) error {
+	if c.Tenant == "" {
+		return nil
+	}
+	trusts, err := s.store.ListTrusts(ctx, c.Tenant)
+	if err != nil {
+		return err
+	}
+	for _, t := range trusts {
+		for _, r := range t.Rules {
+			if r.Client == c.ID {
+				return invalid("client %s is named by rule %q of trust %s: delete that rule first", c.ID, r.Name, t.Key())
+			}
+		}
+	}
+	return nil
+}

@@ -278,6 +278,7 @@ func testDeleteRuleAndTrust(t *testing.T, w *world) {
 		must(t, first(w.svc.AddRule(ctx, "acme", "github", store.TrustRule{Name: name, Client: c.ID, Match: "true"})))
 	}
 	w.audit.take()
+	checkErr(t, w.svc.DeleteClient(ctx, c.ID), ErrInvalid, `rule "one" of trust acme/github`)
 	must(t, w.svc.DeleteRule(ctx, "acme", "github", "one"))
 	if rules := w.storedTrust("acme", "github").Rules; len(rules) != 1 || rules[0].Name != "two" {
 		t.Errorf("after deleting rule one: got %+v, want rule two alone", rules)
@@ -289,7 +290,8 @@ func testDeleteRuleAndTrust(t *testing.T, w *world) {
 		t.Errorf("GetTrust after DeleteTrust: got nil error, want ErrNotFound")
 	}
 	checkErr(t, w.svc.DeleteTrust(ctx, "acme", "github"), store.ErrNotFound, "acme/github")
-	events := w.audit.take()
+	must(t, w.svc.DeleteClient(ctx, c.ID)) // no rule names it any more
+	events := w.audit.take()[:2]
 	kinds := make([]string, len(events))
 	for i, e := range events {
 		kinds[i] = e.Kind

@@ -132,6 +132,10 @@ func TestTrustForms(t *testing.T) {
 		t.Errorf("the same rule twice: got %d, want 409", a.status)
 	}
 
+	del := "/console/clients/" + mine + "/delete"
+	if a := b.post(del, del, nil); a.status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(a.body), `named by rule "export" of trust acme/k8s`) {
+		t.Errorf("deleting a client a rule names: got %d, want 400 naming the rule", a.status)
+	}
 	if a := b.get(rules + "/export/delete"); a.status != http.StatusOK || !strings.Contains(a.body, "Delete the rule export") {
 		t.Errorf("confirm rule delete: got %d", a.status)
 	}
