@@ -17,11 +17,12 @@ import (
 )
 
 // TestTrustsInBrowser: a trust and its rule made in the console, in its
-// own browser session (the main walk has its own time budget).
+// own browser session (the main walk has its own time budget). The
+// tenants page's list of trusts is checked by TestTrustForms.
 func TestTrustsInBrowser(t *testing.T) {
-	ctx := newBrowser(t)
 	g := startGatehouse(t)
 	clientID := seedOverAdminAPI(t, g)
+	ctx := newBrowser(t) // its time budget starts here, after the node's
 	signIn(t, ctx, g)
 	createTrust(t, ctx, g, clientID)
 }
@@ -97,8 +98,7 @@ func createTrust(t *testing.T, ctx context.Context, g *gatehouse, clientID strin
 		chromedp.SendKeys(chromedp.ID("trust_name"), "prod-cluster"),
 		chromedp.SendKeys(chromedp.ID("issuer"), "https://kubernetes.default.svc"),
 		chromedp.SetValue(chromedp.ID("jwks"), pemPublicKey(t)), chromedp.SetValue(chromedp.ID("audiences"), "gatehouse"),
-		chromedp.SendKeys(chromedp.ID("max_age"), "1h"), shot("trust-form"),
-		submit(trusts), waitText("p", "Trust created."))
+		chromedp.SendKeys(chromedp.ID("max_age"), "1h"), submit(trusts), waitText("p", "Trust created."))
 	rules := trusts + "/prod-cluster/rules"
 	do(t, ctx, "a rule that does not compile",
 		chromedp.SendKeys(chromedp.ID("rule_name"), "billing-export"), chromedp.SetValue(chromedp.ID("client"), clientID),
@@ -107,5 +107,4 @@ func createTrust(t *testing.T, ctx context.Context, g *gatehouse, clientID strin
 	do(t, ctx, "add the rule",
 		chromedp.SetValue(chromedp.ID("match"), `claims.sub == "system:serviceaccount:billing:export"`),
 		chromedp.SetValue(chromedp.ID("ttl"), "10m"), submit(rules), waitText("p", "Rule billing-export added."), shot("trust"))
-	do(t, ctx, "the tenants page lists it", chromedp.Navigate(g.url+"/console/tenants"), waitText("td", "prod-cluster"))
 }
