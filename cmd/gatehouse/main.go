@@ -42,6 +42,9 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newApplyCmd(),
+		newExportCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
 }
