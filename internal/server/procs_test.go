@@ -109,7 +109,7 @@ func startProc(t *testing.T, bin, name string, env []string, args ...string) *pr
 	return startProcIn(t, bin, name, filepath.Join(t.TempDir(), name), env, args...)
 }
 
-// startProcIn is startProc with a given data dir (a restart uses the old one).
+// startProcIn is startProc with the data directory dir (a restart).
 func startProcIn(t *testing.T, bin, name, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
