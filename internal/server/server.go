@@ -101,7 +101,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
-		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
+		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(st, opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.rotator = &keys.Rotator{
@@ -256,6 +256,7 @@ func (s *Server) routes() error {
 	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
+	s.watchLimits()
 
 	legacy := &legacyHosts{names: map[string]bool{}, successor: strings.TrimSuffix(s.cfg.Issuer, "/") + "/oauth/token"}
 	for _, h := range s.cfg.LegacyHosts {
@@ -334,14 +335,16 @@ func (s *Server) Close() error {
 	return errors.Join(s.audit.Close(ctx), s.store.Close())
 }
 
-// StartBackground starts the audit writer and the single-use claims (Run
-// does this itself); tests that serve Handler without Run call it, and
-// Close stops them.
+// StartBackground starts the audit writer, the single-use claims and the
+// limits' lease loop (Run does this itself); tests that serve Handler
+// without Run call it, and Close stops them.
 func (s *Server) StartBackground() {
 	s.audit.Start()
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopUsed = cancel
+	limiterDone := make(chan struct{})
+	s.stopUsed = func() { cancel(); <-limiterDone }
 	go s.used.Run(ctx)
+	go func() { s.limiter.Run(ctx); close(limiterDone) }()
 }
 
 // Timeouts for every listener.
@@ -425,6 +428,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.background(bg) }()
 	wg.Go(func() { s.watchChanges(bg) })
 	wg.Go(func() { s.used.Run(bg) })
+	wg.Go(func() { s.limiter.Run(bg) })
 
 	<-ctx.Done()
 	s.log.Info("shutting down")
