@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -42,4 +43,15 @@ type CounterStore interface {
 	LeaseCounters(ctx context.Context, leases []CounterLease) ([]CounterGrant, error)
 	// ListCounters returns the counters not expired at t.
 	ListCounters(ctx context.Context, t time.Time) ([]Counter, error)
+}
+
+// Validate checks limits: none negative, and a known mode.
+func (l Limits) Validate() error {
+	if l.RatePerSecond < 0 || l.QuotaHour < 0 || l.QuotaDay < 0 {
+		return fmt.Errorf("limits must not be negative")
+	}
+	if l.Mode != "" && l.Mode != LimitEnforce && l.Mode != LimitLogOnly {
+		return fmt.Errorf("limits.mode %q is not %q or %q", l.Mode, LimitEnforce, LimitLogOnly)
+	}
+	return nil
 }

@@ -326,8 +326,8 @@ func (c *Client) Validate() error {
 	if c.TokenTTL < 0 {
 		return fmt.Errorf("token_ttl must not be negative")
 	}
-	if c.Limits.RatePerSecond < 0 || c.Limits.QuotaHour < 0 || c.Limits.QuotaDay < 0 {
-		return fmt.Errorf("limits must not be negative")
+	if err := c.Limits.Validate(); err != nil {
+		return err
 	}
 	if c.Grants == nil {
 		c.Grants = map[string][]string{}
