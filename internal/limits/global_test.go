@@ -257,3 +257,24 @@ func TestCountsSurviveRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseGapRetry: a node whose lease and credit are spent before its
+// top-up arrives refuses with a retry in a second, not at the window's end.
+func TestLeaseGapRetry(t *testing.T) {
+	clock := fakeclock.New(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	l := NewLimiter(openStore(t, t.TempDir()), clock.Now)
+	c := &store.Client{ID: "c", Limits: store.Limits{QuotaHour: 64}}
+	if got := admitN(l, c, store.Limits{}, int(Chunk(64))); got != int(Chunk(64)) {
+		t.Fatalf("on credit: got %d, want a chunk, %d", got, Chunk(64))
+	}
+	b, _, ok := l.Admit(c, store.Limits{})
+	if ok || b.Reset != time.Second || b.Exceeded != "hourly quota" {
+		t.Errorf("credit spent, top-up on the way: got ok %v, reset %v, exceeded %q; want refused, 1s, hourly quota", ok, b.Reset, b.Exceeded)
+	}
+	if err := l.sync(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := l.Admit(c, store.Limits{}); !ok {
+		t.Errorf("after the top-up: got refused, want let through")
+	}
+}

@@ -68,7 +68,9 @@ type entry struct {
 	// charges.
 	total int64
 	// recent counts the tokens spent since the last sync.
-	recent   int64
+	recent int64
+	// asked is the size of the last lease asked for.
+	asked    int64
 	lastUse  time.Time
 	reported bool // an Over was reported for it
 }
@@ -123,10 +125,12 @@ func (e *entry) spend(now time.Time) bool {
 	return e.needsLease() || e.owed >= Chunk(e.limit)
 }
 
-// needsLease reports whether the lease is at half a chunk or less while
-// the counter still has room.
+// needsLease reports whether the lease is down to half the last one
+// asked for (or half a chunk) while the counter still has room: topping
+// up before the lease runs out keeps a steady stream of requests off
+// credit.
 func (e *entry) needsLease() bool {
-	return e.limit > 0 && e.held*2 <= Chunk(e.limit) && e.total < e.limit
+	return e.limit > 0 && e.held*2 <= max(Chunk(e.limit), e.asked) && e.total < e.limit
 }
 
 // pending is one entry's part of a sync.
@@ -252,7 +256,8 @@ func (l *Limiter) collect(closing bool) ([]store.CounterLease, []pending) {
 		case closing || (ended && e.held > 0) || (e.held > 0 && now.Sub(e.lastUse) > idleReturn):
 			p.returned, e.held = e.held, 0
 		case !ended && e.needsLease():
-			want = leaseSize(e.limit, e.recent) - e.held
+			e.asked = leaseSize(e.limit, e.recent)
+			want = max(e.asked-e.held, 0)
 		}
 		e.recent = 0
 		if p.charge == 0 && p.returned == 0 && want == 0 {

@@ -121,7 +121,11 @@ func (l *Limiter) Admit(client *store.Client, tenant store.Limits) (b Budget, ap
 		rem := e.remaining()
 		reset := e.start.Add(e.size).Sub(now)
 		if !e.allows(l.down) {
-			if !e.reported {
+			if e.total+e.owed < e.limit {
+				// Room is left but this node's lease is spent and its
+				// top-up is on the way: worth asking again at once.
+				reset = time.Second
+			} else if !e.reported {
 				e.reported = true
 				overs = append(overs, Over{Subject: ch.subject, Limit: ch.name, Max: ch.limit, Enforced: ch.enforce})
 			}
