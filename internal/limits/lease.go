@@ -141,7 +141,8 @@ type pending struct {
 }
 
 // Load reads the shared counts of the windows open now, so that a node
-// that (re)starts knows what the others let through. Run calls it.
+// that (re)starts knows what the others let through: call it before
+// serving. Entries already counting are left alone.
 func (l *Limiter) Load(ctx context.Context) error {
 	if l.counters == nil {
 		return nil
@@ -182,9 +183,6 @@ func (l *Limiter) Run(ctx context.Context) {
 	if l.counters == nil {
 		return
 	}
-	if err := l.Load(ctx); err != nil && ctx.Err() == nil {
-		l.setDown(true)
-	}
 	tick := time.NewTicker(syncEvery)
 	defer tick.Stop()
 	for {
@@ -199,12 +197,6 @@ func (l *Limiter) Run(ctx context.Context) {
 		}
 		l.sync(ctx, false)
 	}
-}
-
-func (l *Limiter) setDown(down bool) {
-	l.mu.Lock()
-	l.down = down
-	l.mu.Unlock()
 }
 
 // Down reports whether the last sync failed: limits are then counted on

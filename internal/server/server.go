@@ -128,6 +128,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err := s.catalog.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("loading clients and APIs: %w", err)
 	}
+	// The shared counts of the open windows, before the listener opens, so
+	// that a restarted node does not start from zero.
+	if err := s.limiter.Load(ctx); err != nil {
+		log.Warn("loading the shared limit counts failed; counting from zero until the first sync", "err", err)
+	}
 	tcfg, err := s.tokenConfig(kek, opts)
 	if err != nil {
 		return nil, err
