@@ -278,3 +278,29 @@ func TestLeaseGapRetry(t *testing.T) {
 		t.Errorf("after the top-up: got refused, want let through")
 	}
 }
+
+// TestBudgetGivenBackIsSeen: a node that saw its counter full learns of
+// budget another node gave back (an idle lease), within a sync or two.
+func TestBudgetGivenBackIsSeen(t *testing.T) {
+	clock := fakeclock.New(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	st := openStore(t, t.TempDir())
+	c := &store.Client{ID: "c", Limits: store.Limits{QuotaHour: 8}} // chunk 2
+	a, b := NewLimiter(st, clock.Now), NewLimiter(st, clock.Now)
+	if got := admitSynced(t, a, c, store.Limits{}, 3); got != 3 {
+		t.Fatalf("node a: got %d, want 3", got)
+	}
+	if got := admitSynced(t, b, c, store.Limits{}, 10); got != 3 {
+		t.Fatalf("node b, with a holding a lease: got %d, want the 3 left", got)
+	}
+	clock.Add(idleReturn + time.Second) // a's lease goes idle and is given back
+	if err := a.sync(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	admitN(b, c, store.Limits{}, 1) // refused, but asked for
+	if err := b.sync(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := admitSynced(t, b, c, store.Limits{}, 5); got != 2 {
+		t.Errorf("node b after a gave its lease back: got %d, want the 2 given back", got)
+	}
+}

@@ -70,9 +70,11 @@ type entry struct {
 	// recent counts the tokens spent since the last sync.
 	recent int64
 	// asked is the size of the last lease asked for.
-	asked    int64
-	lastUse  time.Time
-	reported bool // an Over was reported for it
+	asked int64
+	// lastUse is when a request last asked for it; synced, when the
+	// store last answered for it.
+	lastUse, synced time.Time
+	reported        bool // an Over was reported for it
 }
 
 // entry returns the entry of key's window that holds now; l.mu is held.
@@ -131,6 +133,14 @@ func (e *entry) spend(now time.Time) bool {
 // credit.
 func (e *entry) needsLease() bool {
 	return e.limit > 0 && e.held*2 <= max(Chunk(e.limit), e.asked) && e.total < e.limit
+}
+
+// recheck reports whether a counter seen full is worth asking again: it
+// was asked for lately, and a second has passed since the store last
+// answered (budget given back by other nodes, or a raised limit, shows).
+func (e *entry) recheck(now time.Time) bool {
+	return e.limit > 0 && e.held == 0 && e.total >= e.limit &&
+		now.Sub(e.lastUse) < idleReturn && now.Sub(e.synced) >= syncEvery
 }
 
 // pending is one entry's part of a sync.
@@ -247,7 +257,7 @@ func (l *Limiter) collect(closing bool) ([]store.CounterLease, []pending) {
 		switch {
 		case closing || (ended && e.held > 0) || (e.held > 0 && now.Sub(e.lastUse) > idleReturn):
 			p.returned, e.held = e.held, 0
-		case !ended && e.needsLease():
+		case !ended && (e.needsLease() || e.recheck(now)):
 			e.asked = leaseSize(e.limit, e.recent)
 			want = max(e.asked-e.held, 0)
 		}
@@ -265,6 +275,7 @@ func (l *Limiter) collect(closing bool) ([]store.CounterLease, []pending) {
 // apply records the store's answers (or, on err, puts back what was taken
 // so that it is sent again).
 func (l *Limiter) apply(parts []pending, grants []store.CounterGrant, err error) {
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.down = err != nil
@@ -276,5 +287,6 @@ func (l *Limiter) apply(parts []pending, grants []store.CounterGrant, err error)
 		p.e.owed -= p.charge
 		p.e.held += grants[i].Granted
 		p.e.total = grants[i].Total
+		p.e.synced = now
 	}
 }

@@ -121,6 +121,7 @@ func (l *Limiter) Admit(client *store.Client, tenant store.Limits) (b Budget, ap
 		rem := e.remaining()
 		reset := e.start.Add(e.size).Sub(now)
 		if !e.allows(l.down) {
+			e.lastUse = now
 			if e.total+e.owed < e.limit {
 				// Room is left but this node's lease is spent and its
 				// top-up is on the way: worth asking again at once.
