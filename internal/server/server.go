@@ -254,6 +254,7 @@ func (s *Server) routes() error {
 	}
 	con.Mount(adminMux)
 	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
+	adminMux.Handle("POST /admin/v1/tenants/{tenant}/trusts/{name}/test", adminAPI.TrustTest(s.testTrust))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 
