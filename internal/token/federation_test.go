@@ -160,6 +160,14 @@ func TestFederatedCapsAndRefusals(t *testing.T) {
 		_, err := f.iss.Token(t.Context(), bearer(f.ghToken("acme/tools", "refs/heads/x")), "", "")
 		wantError(t, err, 400, "invalid_grant", "not accepted")
 	})
+	t.Run("a trusted issuer's client assertion with a secret too", func(t *testing.T) {
+		_, err := f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: "client_credentials", ClientID: f.deploy.id, ClientSecret: f.deploy.secret,
+			ClientAssertionType: oauth.ClientAssertionJWT, ClientAssertion: f.ghToken("acme/deploy", "refs/heads/main"), Audience: platform}, "", "")
+		wantError(t, err, 400, "invalid_request", "not both")
+		_, err = f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: "client_credentials", ClientAssertionType: "urn:x",
+			ClientAssertion: f.ghToken("acme/deploy", "refs/heads/main"), Audience: platform}, "", "")
+		wantError(t, err, 400, "invalid_request", "client_assertion_type")
+	})
 	t.Run("missing parameters", func(t *testing.T) {
 		_, err := f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: oauth.GrantJWTBearer, Audience: platform}, "", "")
 		wantError(t, err, 400, "invalid_request", "assertion is required")

@@ -70,6 +70,9 @@ var federatedClientCredentials = grantType{
 		if req.ClientAssertionType != oauth.ClientAssertionJWT {
 			return nil, oauth.ErrInvalidRequest("client_assertion_type must be %s.", oauth.ClientAssertionJWT)
 		}
+		if req.ClientSecret != "" || req.Basic {
+			return nil, oauth.ErrInvalidRequest("Use one client authentication method: a client assertion or a secret, not both.")
+		}
 		return i.federated(ctx, req.ClientAssertion, req.ClientID, "")
 	},
 }
