@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/verify"
 )
 
 // maxActDepth bounds an act chain: each exchange nests one more.
@@ -20,7 +21,8 @@ type subjectToken struct {
 	subject, clientID, audience, tenant string
 	scopes                              []string
 	expiry                              time.Time
-	act                                 any // the token's act claim, nil without one
+	act                                 any  // the token's act claim, nil without one
+	bound                               bool // sender-constrained (cnf)
 }
 
 // delegate is RFC 8693 delegation: caller, authenticated, exchanges a
@@ -33,6 +35,11 @@ func (i *Issuer) delegate(ctx context.Context, req oauth.TokenRequest, caller *s
 	st, err := i.subjectToken(ctx, req.SubjectToken)
 	if err != nil {
 		return nil, oauth.ErrInvalidGrant("The subject token is not valid.").WithCause(err)
+	}
+	if st.bound {
+		// Its holder proves a key or certificate at every use; the
+		// exchanging client cannot, so the binding would be laundered.
+		return nil, oauth.ErrInvalidGrant("A sender-constrained (DPoP or certificate-bound) subject token cannot be exchanged.")
 	}
 	if st.tenant != caller.Tenant {
 		return nil, oauth.ErrInvalidGrant("The subject token may not be exchanged by this client.").
@@ -78,7 +85,7 @@ func (i *Issuer) subjectToken(ctx context.Context, raw string) (*subjectToken, e
 			return nil, errors.New("the subject token was revoked")
 		}
 		return &subjectToken{subject: c.Subject, clientID: c.ClientID, audience: c.Audience[0], tenant: c.Tenant,
-			scopes: c.Scopes, expiry: c.Expiry, act: c.Raw["act"]}, nil
+			scopes: c.Scopes, expiry: c.Expiry, act: c.Raw["act"], bound: c.Confirmation != (verify.Confirmation{})}, nil
 	}
 	t, ok, err := i.inspect(ctx, raw)
 	if err != nil {
@@ -88,7 +95,7 @@ func (i *Issuer) subjectToken(ctx context.Context, raw string) (*subjectToken, e
 		return nil, errors.New("not an active gatehouse access token")
 	}
 	return &subjectToken{subject: t.Subject, clientID: t.ClientID, audience: t.Audience, tenant: t.Tenant,
-		scopes: strings.Fields(t.Scope), expiry: time.Unix(t.Expiry, 0)}, nil
+		scopes: strings.Fields(t.Scope), expiry: time.Unix(t.Expiry, 0), bound: t.Cnf != nil}, nil
 }
 
 // depth counts the actors of an act chain.

@@ -135,6 +135,16 @@ func TestDelegationRefused(t *testing.T) {
 			wantError(t, err, tt.status, tt.code, tt.desc)
 		})
 	}
+	t.Run("a DPoP-bound subject token", func(t *testing.T) {
+		req := d.frontend.req("audience", platform)
+		req.DPoP, req.EndpointURL = newProof(t, testKeys()["ec"], tokenURL, d.clock.Now(), ""), tokenURL
+		bound := d.token(t, req)
+		if bound.TokenType != "DPoP" {
+			t.Fatalf("got token_type %q, want DPoP", bound.TokenType)
+		}
+		_, err := d.iss.Token(t.Context(), exchangeReq(d.ordersSvc, bound.AccessToken, orders), "", "")
+		wantError(t, err, 400, "invalid_grant", "sender-constrained")
+	})
 	t.Run("an expired subject token", func(t *testing.T) {
 		d.clock.Add(11 * time.Minute)
 		_, err := d.iss.Token(t.Context(), exchangeReq(d.ordersSvc, t0, orders), "", "")
