@@ -90,3 +90,14 @@ func (c *Catalog) HasIssuer(iss string) bool {
 	defer c.mu.RUnlock()
 	return len(c.trusts.byIssuer[iss]) > 0
 }
+
+// Trusts returns every trust, in no particular order.
+func (c *Catalog) Trusts() []*federation.Trust {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*federation.Trust, 0, len(c.trusts.byKey))
+	for _, t := range c.trusts.byKey {
+		out = append(out, t)
+	}
+	return out
+}

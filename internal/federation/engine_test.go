@@ -311,3 +311,23 @@ func TestTrustTestExplains(t *testing.T) {
 		t.Error("garbage: got no error")
 	}
 }
+
+// Warm fetches a trust's keys before any request needs them.
+func TestWarm(t *testing.T) {
+	is := fedtest.New(fedtest.Options{TLS: true})
+	defer is.Close()
+	tr := trust("acme", "ci", is.URL, nil, rule("any", "c", `true`))
+	f := newFixture(t, is.Client(), tr)
+	f.engine.Warm(tr, trust("acme", "static", "https://k8s.example", func(t *store.Trust) { t.JWKS = fedtest.NewStatic("https://k8s.example", "ES256").JWKS() }))
+	deadline := time.Now().Add(5 * time.Second)
+	for jwksHits, discovery := is.Fetches(); jwksHits == 0 || discovery == 0; jwksHits, discovery = is.Fetches() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after Warm: got %d JWKS and %d discovery fetches, want one each", jwksHits, discovery)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	is.SetDown(true)
+	if _, err := f.engine.Exchange(t.Context(), is.Sign(fedtest.SPIFFE(is.URL, "spiffe://x/y", gatehouseURL, f.life)), ""); err != nil {
+		t.Errorf("first request after Warm, issuer down: got %v, want the warmed keys to serve", err)
+	}
+}

@@ -174,3 +174,38 @@ func (d *discovered) now() time.Time {
 	}
 	return time.Now()
 }
+
+// warmTimeout bounds a background warm-up fetch.
+const warmTimeout = 30 * time.Second
+
+// Warm fetches the keys of trusts whose source is remote and not cached
+// yet, in the background, so that their first token request finds them
+// (nodes call it when they load or refresh trusts). It never blocks.
+func (e *Engine) Warm(trusts ...*Trust) {
+	for _, t := range trusts {
+		f, err := e.sources.finder(t)
+		if err != nil {
+			continue // the request will say why
+		}
+		var load func(context.Context) error
+		switch src := f.(type) {
+		case *jwks.Remote:
+			load = func(ctx context.Context) error { _, err := src.Load(ctx); return err }
+		case *discovered:
+			load = func(ctx context.Context) error {
+				r, err := src.load(ctx)
+				if err == nil {
+					_, err = r.Load(ctx)
+				}
+				return err
+			}
+		default:
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
+			defer cancel()
+			_ = load(ctx)
+		}()
+	}
+}

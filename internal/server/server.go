@@ -141,6 +141,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err != nil {
 		return nil, err
 	}
+	s.issuer.Federation().Warm(s.catalog.Trusts()...)
 	if err := s.issuer.Revocations().Sync(ctx, now); err != nil {
 		return nil, fmt.Errorf("loading revocations: %w", err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/federation"
@@ -21,4 +22,13 @@ func (s *Server) testTrust(ctx context.Context, tenant, name, raw string) (feder
 		return federation.Report{}, fmt.Errorf("%w: %v", admin.ErrInvalid, err)
 	}
 	return rep, nil
+}
+
+// warmTrust fetches the keys of a trust that changed (key "tenant/name"),
+// in the background, so its first token request finds them cached.
+func (s *Server) warmTrust(key string) {
+	tenant, name, _ := strings.Cut(key, "/")
+	if t, ok := s.catalog.Trust(tenant, name); ok {
+		s.issuer.Federation().Warm(t)
+	}
 }
