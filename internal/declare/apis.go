@@ -133,28 +133,15 @@ func sortedOrNil(list []string) []string {
 	return slices.Sorted(slices.Values(list))
 }
 
-// checkExchangeFrom checks accept_exchange_from as far as the file alone
-// can (the server's rule is admin's; that every audience is an API is
-// checked with the references): trimmed, sorted, not the API itself, no
-// repeats.
+// checkExchangeFrom checks accept_exchange_from with the admin API's
+// rule, as far as the file alone can (that each names an API is a
+// reference), and sorts it.
 func checkExchangeFrom(a apiSpec) ([]string, error) {
-	out := make([]string, len(a.AcceptExchangeFrom))
-	for i, aud := range a.AcceptExchangeFrom {
-		out[i] = strings.TrimSpace(aud)
-		switch {
-		case out[i] == "":
-			return nil, errors.New("accept_exchange_from: an audience is empty")
-		case out[i] == a.Audience:
-			return nil, fmt.Errorf("accept_exchange_from names %s itself: list the other APIs whose tokens may be exchanged for this one", a.Audience)
-		}
+	out, err := admin.CheckExchangeFrom(a.Audience, a.AcceptExchangeFrom)
+	if err != nil {
+		return nil, adminMessage(err)
 	}
-	out = sortedOrNil(out)
-	for i := 1; i < len(out); i++ {
-		if out[i] == out[i-1] {
-			return nil, fmt.Errorf("accept_exchange_from lists %s twice", out[i])
-		}
-	}
-	return out, nil
+	return sortedOrNil(out), nil
 }
 
 var apis = &kindOf[apiSpec]{

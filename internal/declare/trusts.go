@@ -155,31 +155,15 @@ func checkTrust(t trustSpec) (trustSpec, error) {
 	return t, nil
 }
 
-// checkRule checks what a rule holds on its own; its client is a
-// reference, checked by the plan.
+// checkRule checks what a rule holds on its own with the admin API's
+// rule; its client is a reference, checked by the plan.
 func checkRule(r ruleSpec) (ruleSpec, error) {
-	r.Name, r.Client, r.Match = strings.TrimSpace(r.Name), strings.TrimSpace(r.Client), strings.TrimSpace(r.Match)
-	switch {
-	case !store.ValidSlug(r.Name):
-		return r, fmt.Errorf("name %q of the rule must be 1-63 lower-case letters, digits or '-'", r.Name)
-	case r.Client == "":
-		return r, errors.New("client is required: the gatehouse client the matched workloads act as")
-	case r.TokenTTL < 0 || (r.TokenTTL > 0 && time.Duration(r.TokenTTL) < time.Second) || time.Duration(r.TokenTTL) > admin.MaxTrustAge:
-		return r, fmt.Errorf("token_ttl must be 0 (no cap) or between 1s and %s", Duration(admin.MaxTrustAge))
-	}
-	if err := admin.CheckMatch(r.Match); err != nil {
+	st, err := admin.CheckRule(store.TrustRule{Name: r.Name, Client: r.Client, Match: r.Match, Scopes: r.Scopes,
+		TokenTTL: time.Duration(r.TokenTTL)})
+	if err != nil {
 		return r, adminMessage(err)
 	}
-	var scopes []string
-	for _, sc := range r.Scopes {
-		if sc = strings.TrimSpace(sc); sc == "" {
-			return r, errors.New("scopes: a scope is empty")
-		}
-		if !slices.Contains(scopes, sc) {
-			scopes = append(scopes, sc)
-		}
-	}
-	r.Scopes = scopes
+	r.Name, r.Client, r.Match, r.Scopes = st.Name, st.Client, st.Match, st.Scopes
 	return r, nil
 }
 
