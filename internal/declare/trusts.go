@@ -126,6 +126,9 @@ func checkTrust(t trustSpec) (trustSpec, error) {
 		}
 		t.JWKS, t.JWKSFile = set, ""
 	}
+	if _, err := json.Marshal(t.JWKS); err != nil {
+		return t, fmt.Errorf("jwks is not a JSON object: %w", err)
+	}
 	st, err := admin.CheckTrust(t.store())
 	if err != nil {
 		return t, adminMessage(err)
