@@ -60,6 +60,12 @@ func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
 	return listRows(ctx, s, scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
+// EachClient calls fn with every client in id order, one at a time (the
+// catalog's full reload of a big store; catalog.ClientStreamer).
+func (s *Store) EachClient(ctx context.Context, fn func(store.Client) error) error {
+	return eachRow(ctx, s, scanClient, fn, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+}
+
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
 	return updateRow(ctx, s, rowUpdate[store.Client]{
 		what: "client " + id, kind: store.ChangeClient, key: id,
