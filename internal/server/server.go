@@ -474,8 +474,17 @@ func (s *Server) background(ctx context.Context) {
 			if err := s.catalog.Reload(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("catalog reload failed", "err", err)
 			}
+			reload.Reset(reloadInterval(s.catalog.Counts()))
 		}
 	}
+}
+
+// reloadInterval spaces the safety-net reloads by the catalog's size: a
+// minute, or a millisecond a client when that is longer (a full reload
+// reads every client, some microseconds each, so it stays near 1% of a
+// core; the change feed, not this, is what keeps nodes current).
+func reloadInterval(clients, _ int) time.Duration {
+	return max(time.Minute, time.Duration(clients)*time.Millisecond)
 }
 
 // TickKeys runs one key-rotation step now (tests and operators' tools; the
