@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -50,6 +51,28 @@ func clientArgs(c store.Client) []any {
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+}
+
+// CreateClients inserts clients in one transaction, each with its
+// change, as CreateClient does one (bulk loads: gatehouse bench seed).
+// None is inserted if one fails.
+func (s *Store) CreateClients(ctx context.Context, cs []store.Client) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, s.f.rebind(`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return s.wrap(err)
+		}
+		defer ins.Close()
+		for _, c := range cs {
+			if _, err := ins.ExecContext(ctx, clientArgs(c)...); err != nil {
+				return s.writeErr("client "+c.ID, err)
+			}
+			if err := s.recordChange(ctx, tx, store.ChangeClient, c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
