@@ -14,18 +14,39 @@ const clientColumns = `id, name, tenant, environment, grants, secrets, disabled,
 
 const clientByID = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 
-func scanClient(r row) (store.Client, error) {
+func scanClient(r row) (store.Client, error) { return (&sharedDecoder{}).scan(r) }
+
+// sharedDecoder decodes each distinct grants and auth text once, for a
+// scan of many clients that mostly repeat a few (EachClient); the clients
+// it returns share those maps. One with nil maps decodes every row afresh.
+type sharedDecoder struct {
+	grants map[string]map[string][]string
+	auth   map[string]store.ClientAuth
+}
+
+func (d *sharedDecoder) scan(r row) (store.Client, error) {
 	var c store.Client
 	var grants, secrets, auth string
 	var ttl, created, updated int64
 	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay, &auth); err != nil {
 		return c, err
 	}
-	if err := json.Unmarshal([]byte(auth), &c.Auth); err != nil {
-		return c, fmt.Errorf("client %s: decoding auth: %w", c.ID, err)
+	var ok bool
+	if c.Auth, ok = d.auth[auth]; !ok {
+		if err := json.Unmarshal([]byte(auth), &c.Auth); err != nil {
+			return c, fmt.Errorf("client %s: decoding auth: %w", c.ID, err)
+		}
+		if d.auth != nil && len(d.auth) < 1000 {
+			d.auth[auth] = c.Auth
+		}
 	}
-	if err := json.Unmarshal([]byte(grants), &c.Grants); err != nil {
-		return c, fmt.Errorf("client %s: decoding grants: %w", c.ID, err)
+	if c.Grants, ok = d.grants[grants]; !ok {
+		if err := json.Unmarshal([]byte(grants), &c.Grants); err != nil {
+			return c, fmt.Errorf("client %s: decoding grants: %w", c.ID, err)
+		}
+		if d.grants != nil && len(d.grants) < 1000 {
+			d.grants[grants] = c.Grants
+		}
 	}
 	if err := json.Unmarshal([]byte(secrets), &c.Secrets); err != nil {
 		return c, fmt.Errorf("client %s: decoding secrets: %w", c.ID, err)
@@ -83,10 +104,13 @@ func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
 	return listRows(ctx, s, scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
-// EachClient calls fn with every client in id order, one at a time (the
+// EachClient calls fn with every client, in no set order (the table is read
+// in storage order, not by a walk of the id index), one at a time (the
 // catalog's full reload of a big store; catalog.ClientStreamer).
+// Clients with equal grants share one map: fn must not modify it.
 func (s *Store) EachClient(ctx context.Context, fn func(store.Client) error) error {
-	return eachRow(ctx, s, scanClient, fn, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	d := &sharedDecoder{grants: map[string]map[string][]string{}, auth: map[string]store.ClientAuth{}}
+	return eachRow(ctx, s, d.scan, fn, `SELECT `+clientColumns+` FROM clients`)
 }
 
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
