@@ -225,8 +225,9 @@ func (c *Catalog) TenantLimits(id string) store.Limits {
 	return t.Limits
 }
 
-// Client returns a client by id: a copy of its own, whose maps and
-// strings are shared and must not be modified.
+// Client returns a client by id. It is shared and must not be modified;
+// while the client is unchanged (and asked for often) it is the same
+// pointer.
 func (c *Catalog) Client(id string) (*store.Client, bool) {
 	c.mu.RLock()
 	cl, ok := c.clients.get(id)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -30,14 +32,29 @@ type clientTable struct {
 	live   int // bytes of records the index points at
 	dead   int // bytes of records replaced or deleted
 	buf    []byte
+	// hot holds the clients decoded lately, by record, so a client that
+	// asks for tokens is decoded once and keeps one *store.Client until it
+	// changes (a new record): the reuse window compares those pointers.
+	hot atomic.Pointer[hotClients]
 }
+
+// hotClients is a bounded set of decoded clients; past hotMax it starts
+// over.
+type hotClients struct {
+	m sync.Map // record ref -> *store.Client
+	n atomic.Int64
+}
+
+const hotMax = 16384
 
 // chunkSize is the size of one chunk of records (a bigger record gets a
 // chunk of its own).
 const chunkSize = 1 << 20
 
 func newClientTable(n int) *clientTable {
-	return &clientTable{index: make(map[string]uint64, n), strs: newInterner(), grants: newGrantSets()}
+	t := &clientTable{index: make(map[string]uint64, n), strs: newInterner(), grants: newGrantSets()}
+	t.hot.Store(&hotClients{})
+	return t
 }
 
 func (t *clientTable) len() int { return len(t.index) }
@@ -79,8 +96,18 @@ func (t *clientTable) get(id string) (*store.Client, bool) {
 	if !ok {
 		return nil, false
 	}
+	hot := t.hot.Load()
+	if c, ok := hot.m.Load(ref); ok {
+		return c.(*store.Client), true
+	}
 	c := &store.Client{}
 	t.decode(t.record(ref), c)
+	if got, loaded := hot.m.LoadOrStore(ref, c); loaded {
+		return got.(*store.Client), true
+	}
+	if hot.n.Add(1) > hotMax {
+		t.hot.CompareAndSwap(hot, &hotClients{})
+	}
 	return c, true
 }
 
@@ -103,7 +130,8 @@ func (t *clientTable) maybeCompact() {
 		t.decode(t.record(ref), &c)
 		fresh.put(&c)
 	}
-	*t = *fresh
+	t.index, t.chunks, t.live, t.dead = fresh.index, fresh.chunks, fresh.live, fresh.dead
+	t.hot.Store(&hotClients{}) // records moved: the old refs mean nothing now
 }
 
 func (t *clientTable) encode(b []byte, c *store.Client) []byte {

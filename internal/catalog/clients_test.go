@@ -121,3 +121,29 @@ func TestClientTableSharesGrantsAndCompacts(t *testing.T) {
 		t.Errorf("chunks hold %d bytes for %d live and %d dead: want them released by compaction", total, tab.live, tab.dead)
 	}
 }
+
+// TestClientTableKeepsPointersWhileUnchanged: the reuse window takes an
+// unchanged client to be the same *store.Client; a change is a new one.
+func TestClientTableKeepsPointersWhileUnchanged(t *testing.T) {
+	tab := newClientTable(0)
+	tab.put(&store.Client{ID: "a", Name: "one"})
+	first, _ := tab.get("a")
+	if again, _ := tab.get("a"); again != first {
+		t.Errorf("two lookups of an unchanged client: got two pointers, want one")
+	}
+	tab.put(&store.Client{ID: "a", Name: "two"})
+	changed, _ := tab.get("a")
+	if changed == first || changed.Name != "two" || first.Name != "one" {
+		t.Errorf("after a change: got the same pointer or names %q/%q, want a new client and the old one untouched", first.Name, changed.Name)
+	}
+	for i := range hotMax + 10 { // the hot set starts over past its bound
+		id := fmt.Sprint("c", i)
+		tab.put(&store.Client{ID: id})
+		if c, ok := tab.get(id); !ok || c.ID != id {
+			t.Fatalf("get(%s): got %v, %v", id, c, ok)
+		}
+	}
+	if n := tab.hot.Load().n.Load(); n > hotMax {
+		t.Errorf("hot clients: got %d, want at most %d", n, hotMax)
+	}
+}

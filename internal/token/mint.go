@@ -75,7 +75,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 	if key == nil {
 		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
 	}
-	payload, err := json.Marshal(Claims{
+	claims := Claims{
 		Issuer:      i.cfg.IssuerURL,
 		Subject:     g.Client.ID + "@clients",
 		Audience:    g.Audience,
@@ -91,10 +91,17 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		Service:     g.Service,
 		APIKey:      g.APIKey,
 		Cnf:         cnfClaim(g.Confirmation),
-	})
-	if err != nil {
-		return "", oauth.ErrServerError(err)
 	}
+	bp := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(bp)
+	payload := appendClaims((*bp)[:0], &claims)
+	if claims.Cnf != nil {
+		var err error
+		if payload, err = json.Marshal(claims); err != nil {
+			return "", oauth.ErrServerError(err)
+		}
+	}
+	*bp = payload[:0]
 	jwt, err := key.Sign(payload)
 	if err != nil {
 		return "", oauth.ErrServerError(err)
