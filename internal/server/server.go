@@ -60,6 +60,8 @@ type Server struct {
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
+	// loadedFrom is the change feed's end before the start-up loads.
+	loadedFrom int64
 }
 
 // Options are what tests change; zero values are right for production.
@@ -104,6 +106,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
+	// The feed position before anything is loaded: the change follower
+	// goes on from there (changes made meanwhile are applied again,
+	// harmlessly) rather than loading everything a second time.
+	if s.loadedFrom, err = st.LatestChange(ctx); err != nil {
+		return nil, fmt.Errorf("reading the change feed: %w", err)
+	}
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
 		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
