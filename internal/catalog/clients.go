@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"encoding/binary"
+	"hash/maphash"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -25,13 +28,20 @@ import (
 // A table is not safe for concurrent writes; the catalog's locks guard it.
 // Lookups may decode concurrently with each other.
 type clientTable struct {
-	index  map[string]uint64 // client id -> chunk<<32 | offset
-	chunks [][]byte
-	strs   interner
-	grants grantSets
-	live   int // bytes of records the index points at
-	dead   int // bytes of records replaced or deleted
-	buf    []byte
+	// index maps a hash of a client id to its record (chunk<<32 | offset):
+	// a map without pointers, which the garbage collector does not scan
+	// however many clients it holds. The rare id whose hash another id
+	// already holds goes to overflow.
+	index    map[uint64]uint64
+	overflow map[string]uint64
+	seed     maphash.Seed
+	hashOf   func(string) uint64 // tests only: nil is maphash with seed
+	chunks   [][]byte
+	strs     interner
+	grants   grantSets
+	live     int // bytes of records the index points at
+	dead     int // bytes of records replaced or deleted
+	buf      []byte
 	// hot holds the clients decoded lately, by record, so a client that
 	// asks for tokens is decoded once and keeps one *store.Client until it
 	// changes (a new record): the reuse window compares those pointers.
@@ -52,12 +62,34 @@ const hotMax = 16384
 const chunkSize = 1 << 20
 
 func newClientTable(n int) *clientTable {
-	t := &clientTable{index: make(map[string]uint64, n), strs: newInterner(), grants: newGrantSets()}
+	t := &clientTable{index: make(map[uint64]uint64, n), overflow: map[string]uint64{}, seed: maphash.MakeSeed(), strs: newInterner(), grants: newGrantSets()}
 	t.hot.Store(&hotClients{})
 	return t
 }
 
-func (t *clientTable) len() int { return len(t.index) }
+func (t *clientTable) len() int { return len(t.index) + len(t.overflow) }
+
+// find returns the record of id.
+func (t *clientTable) find(id string) (uint64, bool) {
+	if ref, ok := t.index[t.hash(id)]; ok && t.idAt(ref) == id {
+		return ref, true
+	}
+	ref, ok := t.overflow[id]
+	return ref, ok
+}
+
+func (t *clientTable) hash(id string) uint64 {
+	if t.hashOf != nil {
+		return t.hashOf(id)
+	}
+	return maphash.String(t.seed, id)
+}
+
+// idAt is the id of the record at ref (its first field).
+func (t *clientTable) idAt(ref uint64) string {
+	r := reader{b: t.record(ref)}
+	return r.str()
+}
 
 // put adds or replaces c.
 func (t *clientTable) put(c *store.Client) {
@@ -68,31 +100,37 @@ func (t *clientTable) put(c *store.Client) {
 	ci := len(t.chunks) - 1
 	off := len(t.chunks[ci])
 	t.chunks[ci] = append(t.chunks[ci], t.buf...)
-	rec := t.chunks[ci][off:]
-	// The id is the record's first field: the index key shares its bytes.
-	n, w := binary.Uvarint(rec)
-	id := unsafe.String(&rec[w], int(n))
+	ref := uint64(ci)<<32 | uint64(off)
 	t.remove(c.ID)
-	t.index[id] = uint64(ci)<<32 | uint64(off)
+	h := t.hash(c.ID)
+	if _, taken := t.index[h]; taken {
+		t.overflow[t.idAt(ref)] = ref // the key shares the record's bytes
+	} else {
+		t.index[h] = ref
+	}
 	t.live += len(t.buf)
 	t.maybeCompact()
 }
 
 // remove drops the client id, if held.
 func (t *clientTable) remove(id string) {
-	ref, ok := t.index[id]
+	ref, ok := t.find(id)
 	if !ok {
 		return
 	}
 	size := t.recordSize(ref)
-	delete(t.index, id)
+	if _, over := t.overflow[id]; over {
+		delete(t.overflow, id)
+	} else {
+		delete(t.index, t.hash(id))
+	}
 	t.live -= size
 	t.dead += size
 }
 
 // get decodes the client id into a new Client.
 func (t *clientTable) get(id string) (*store.Client, bool) {
-	ref, ok := t.index[id]
+	ref, ok := t.find(id)
 	if !ok {
 		return nil, false
 	}
@@ -124,13 +162,15 @@ func (t *clientTable) maybeCompact() {
 	if t.dead < chunkSize || t.dead < t.live {
 		return
 	}
-	fresh := &clientTable{index: make(map[string]uint64, len(t.index)), strs: t.strs, grants: t.grants}
-	for _, ref := range t.index {
-		var c store.Client
-		t.decode(t.record(ref), &c)
-		fresh.put(&c)
+	fresh := &clientTable{index: make(map[uint64]uint64, len(t.index)), overflow: map[string]uint64{}, seed: t.seed, hashOf: t.hashOf, strs: t.strs, grants: t.grants}
+	for _, refs := range []iter.Seq[uint64]{maps.Values(t.index), maps.Values(t.overflow)} {
+		for ref := range refs {
+			var c store.Client
+			t.decode(t.record(ref), &c)
+			fresh.put(&c)
+		}
 	}
-	t.index, t.chunks, t.live, t.dead = fresh.index, fresh.chunks, fresh.live, fresh.dead
+	t.index, t.overflow, t.chunks, t.live, t.dead = fresh.index, fresh.overflow, fresh.chunks, fresh.live, fresh.dead
 	t.hot.Store(&hotClients{}) // records moved: the old refs mean nothing now
 }
 

@@ -147,3 +147,38 @@ func TestClientTableKeepsPointersWhileUnchanged(t *testing.T) {
 		t.Errorf("hot clients: got %d, want at most %d", n, hotMax)
 	}
 }
+
+// TestClientTableHashCollisions: ids whose hashes collide (here all of
+// them) are still found, replaced, removed and compacted, each apart.
+func TestClientTableHashCollisions(t *testing.T) {
+	tab := newClientTable(0)
+	tab.hashOf = func(string) uint64 { return 7 }
+	const n = 50
+	for round := range 3 {
+		for i := range n {
+			tab.put(&store.Client{ID: fmt.Sprint("c", i), Name: fmt.Sprintf("round %d %020000d", round, i)})
+		}
+	}
+	if tab.dead >= chunkSize && tab.dead >= tab.live {
+		t.Errorf("after three rounds: got %d dead bytes beside %d live, want compacted", tab.dead, tab.live)
+	}
+	tab.remove("c0") // the one in the index
+	tab.remove("c1") // one in overflow
+	if got, want := tab.len(), n-2; got != want {
+		t.Errorf("len: got %d, want %d", got, want)
+	}
+	for i := range n {
+		id := fmt.Sprint("c", i)
+		c, ok := tab.get(id)
+		if want := i >= 2; ok != want {
+			t.Fatalf("get(%s): got found=%v, want %v", id, ok, want)
+		}
+		if ok && (c.ID != id || c.Name != fmt.Sprintf("round 2 %020000d", i)) {
+			t.Errorf("get(%s): got %s %.10q, want the last round's", id, c.ID, c.Name)
+		}
+	}
+	tab.put(&store.Client{ID: "c0", Name: "back"})
+	if c, ok := tab.get("c0"); !ok || c.Name != "back" {
+		t.Errorf("get(c0) after putting it back: got %v, %v", c, ok)
+	}
+}
