@@ -6,21 +6,27 @@
 # PostgreSQL; set GATEHOUSE_ISSUER to the URL clients use, and
 # GATEHOUSE_KEK (32 random bytes, base64) from your secret store.
 
+# BASE is the runtime image: the static one for the default pure-Go build;
+# the BoringCrypto build links glibc and needs distroless/base:
+#   docker build -t gatehouse:boring --build-arg GOEXPERIMENT=boringcrypto \
+#     --build-arg CGO_ENABLED=1 --build-arg BASE=gcr.io/distroless/base-debian12:nonroot .
+ARG BASE=gcr.io/distroless/static-debian12:nonroot
+
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # CGO_ENABLED=0: the SQLite driver is pure Go, so the binary is static.
-# For the BoringCrypto build: --build-arg GOEXPERIMENT=boringcrypto and
-# CGO_ENABLED=1 (the binary then needs glibc: use distroless/base).
+# For the BoringCrypto build: --build-arg GOEXPERIMENT=boringcrypto,
+# CGO_ENABLED=1 and BASE=gcr.io/distroless/base-debian12:nonroot (above).
 ARG GOEXPERIMENT=
 ARG CGO_ENABLED=0
 RUN CGO_ENABLED=${CGO_ENABLED} GOEXPERIMENT=${GOEXPERIMENT} go build -trimpath -buildvcs=false \
       -ldflags="-s -w" -o /out/gatehouse ./cmd/gatehouse \
  && mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM ${BASE}
 COPY --from=build /out/gatehouse /gatehouse
 COPY --from=build --chown=65532:65532 /out/data /var/lib/gatehouse
 USER 65532:65532

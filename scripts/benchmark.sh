@@ -2,7 +2,10 @@
 # Reproduces the README's performance figures on this machine: the signing
 # ceiling, the token endpoint at concurrency 16 for each algorithm, RS256
 # latency at a fixed arrival rate of half its measured rate, the same with
-# 100,000 clients in the store, and the BoringCrypto build.
+# 100,000 clients in the store, the BoringCrypto build, ES256 and EdDSA
+# against a bare handler's floor, and resident memory and start time at 10,
+# 100,000 and 1,000,000 clients (set SIZES="10 100000" to skip the million,
+# which takes some minutes to seed).
 # Everything runs on loopback; the load generator shares the cores.
 #   bash scripts/benchmark.sh [seconds per run, default 15]
 set -euo pipefail
@@ -13,6 +16,7 @@ trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"'
 
 go build -o "$work/gatehouse" ./cmd/gatehouse
 go build -o "$work/barehandler" ./scripts/barehandler
+go build -o "$work/fixedhandler" ./scripts/fixedhandler
 GOEXPERIMENT=boringcrypto go build -o "$work/gatehouse-boring" ./cmd/gatehouse
 GH=$work/gatehouse
 
@@ -72,3 +76,38 @@ echo "## BoringCrypto build (GOEXPERIMENT=boringcrypto)"
 "$work/gatehouse-boring" bench sign --alg RS256 --duration "${D}s" | sed -n 1,3p
 start "$work/gatehouse-boring" 18302
 token 18302 RS256
+
+echo "## ES256 and EdDSA against the floor: a bare handler answering a fixed token-sized body (scripts/fixedhandler)"
+start "$GH" 18303
+"$work/fixedhandler" 127.0.0.1:18401 & echo $! > "$work/18401.pid"
+sleep 0.5
+for round in 1 2; do
+  echo "round $round"
+  "$GH" bench token --url http://127.0.0.1:18401 --client-id c1 --client-secret secret --audience https://a \
+    --concurrency 16 --duration "${D}s" | sed -n 2p | sed 's/^/  fixed body: /'
+  for alg in ES256 EdDSA; do token 18303 "$alg" | sed -n 2p | sed "s/^/  $alg:      /"; done
+done
+kill "$(cat "$work/18401.pid")" "$(cat "$work/18303.pid")"
+
+# rss PID: resident memory in MiB.
+rss() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+echo "## resident memory and start time by number of clients (SQLite, logs at warn)"
+port=18310
+for n in ${SIZES:-10 100000 1000000}; do
+  port=$((port + 1))
+  start "$GH" "$port"
+  kill "$(cat "$work/$port.pid")"; sleep 1
+  if [ "$n" -gt 10 ]; then
+    "$GH" bench seed --clients "$n" --tenant acme --grant 'https://ES256.example.io=read' --data-dir "$work/data-$port" 2> /dev/null
+  fi
+  t0=$(date +%s%N)
+  GATEHOUSE_LOG_LEVEL=warn "$GH" serve --addr 127.0.0.1:"$port" --data-dir "$work/data-$port" > "$work/serve-$port.log" 2>&1 &
+  echo $! > "$work/$port.pid"; pid=$(cat "$work/$port.pid")
+  until curl -sf "http://127.0.0.1:$port/readyz" > /dev/null; do sleep 0.05; done
+  ready=$(( ($(date +%s%N) - t0) / 1000000 ))
+  sleep 5; idle=$(rss "$pid")
+  token "$port" ES256 > "$work/load-$port.txt" & load=$!
+  peak=0; while kill -0 $load 2> /dev/null; do r=$(rss "$pid"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
+  echo "$n clients: ready in ${ready} ms, ${idle} MiB resident idle, ${peak} MiB under ES256 load; $(sed -n 2p "$work/load-$port.txt")"
+  kill "$pid"
+done

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -32,28 +33,22 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if !gcSetByOperator() {
+				debug.SetGCPercent(400) // the load; tuneGC sizes it to the catalog after
+			}
 			srv, err := server.New(ctx, cfg, log, server.Options{})
 			if err != nil {
 				return err
 			}
+			debug.FreeOSMemory() // what loading the catalog used and let go of
+			tuneGC(ctx, 30*time.Second)
 			return srv.Run(ctx)
 		},
 	}
 	addConfigFlags(cmd.Flags())
 	return cmd
-}
-
-// tuneGC trades memory for CPU unless GOGC says otherwise: the token
-// endpoint allocates per request and its live heap is small (the catalog),
-// so collecting at 4x the live heap instead of 2x roughly halves GC work
-// (see the README's performance section).
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 }
 
 // addConfigFlags defines a flag for every setting, with the default shown.

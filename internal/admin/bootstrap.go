@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -43,14 +45,11 @@ func Bootstrap(ctx context.Context, st store.Store, path, tokenURL string, now t
 			return false, fmt.Errorf("creating the built-in API %s: %w", a.Audience, err)
 		}
 	}
-	clients, err := st.ListClients(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, c := range clients {
-		if _, ok := c.Grants[store.AdminAudience]; ok {
-			return false, refreshTokenURL(path, tokenURL)
+	if found, err := hasAdminClient(ctx, st); err != nil || found {
+		if err != nil {
+			return false, err
 		}
+		return false, refreshTokenURL(path, tokenURL)
 	}
 	plain := secret.New()
 	c := store.Client{
@@ -121,4 +120,31 @@ func ReadCredentials(path string) (CredentialsFile, error) {
 		c.Audience = store.AdminAudience
 	}
 	return c, nil
+}
+
+// errFound ends a scan of the clients early.
+var errFound = errors.New("found")
+
+// hasAdminClient reports whether some client holds a grant on the admin
+// API, reading clients one at a time where the store can (a store of a
+// million clients is not listed whole at every start).
+func hasAdminClient(ctx context.Context, st store.Store) (bool, error) {
+	isAdmin := func(c store.Client) bool { _, ok := c.Grants[store.AdminAudience]; return ok }
+	if s, ok := st.(catalog.ClientStreamer); ok {
+		err := s.EachClient(ctx, func(c store.Client) error {
+			if isAdmin(c) {
+				return errFound
+			}
+			return nil
+		})
+		if errors.Is(err, errFound) {
+			return true, nil
+		}
+		return false, err
+	}
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(clients, isAdmin), nil
 }

@@ -24,7 +24,7 @@ type Catalog struct {
 	writeMu sync.Mutex
 
 	mu        sync.RWMutex
-	clients   map[string]*store.Client
+	clients   *clientTable
 	apis      map[string]*store.API // by audience as stored (templates included)
 	templates []*store.API          // APIs whose audience has {tenant}
 	services  map[string]*store.API // by service name
@@ -39,7 +39,7 @@ type envKey struct{ tenant, id string }
 func New(st store.Store) *Catalog {
 	return &Catalog{
 		st:       st,
-		clients:  map[string]*store.Client{},
+		clients:  newClientTable(0),
 		apis:     map[string]*store.API{},
 		services: map[string]*store.API{},
 		envs:     map[envKey]store.Environment{},
@@ -52,7 +52,7 @@ func New(st store.Store) *Catalog {
 func (c *Catalog) Reload(ctx context.Context) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	clients, err := c.st.ListClients(ctx)
+	cm, err := c.loadClients(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,10 +76,6 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	for _, t := range tenants {
 		tm[t.ID] = t
 	}
-	cm := make(map[string]*store.Client, len(clients))
-	for i := range clients {
-		cm[clients[i].ID] = &clients[i]
-	}
 	em := make(map[envKey]store.Environment, len(envs))
 	for _, e := range envs {
 		em[envKey{e.Tenant, e.ID}] = e
@@ -94,6 +90,31 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	}
 	c.reindexAPIs()
 	return nil
+}
+
+// ClientStreamer is a store that can hand over its clients one at a time,
+// so that a full reload of a million clients never holds them all in
+// their expanded form at once. A store without it is read with ListClients.
+type ClientStreamer interface {
+	EachClient(ctx context.Context, fn func(store.Client) error) error
+}
+
+// loadClients reads every client into a new table.
+func (c *Catalog) loadClients(ctx context.Context) (*clientTable, error) {
+	if s, ok := c.st.(ClientStreamer); ok {
+		t := newClientTable(0)
+		err := s.EachClient(ctx, func(cl store.Client) error { t.put(&cl); return nil })
+		return t, err
+	}
+	clients, err := c.st.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := newClientTable(len(clients))
+	for i := range clients {
+		t.put(&clients[i])
+	}
+	return t, nil
 }
 
 // reindexAPIs rebuilds the template and service indexes; c.mu is held.
@@ -121,9 +142,9 @@ func (c *Catalog) RefreshClient(ctx context.Context, id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		delete(c.clients, id)
+		c.clients.remove(id)
 	} else {
-		c.clients[id] = &cl
+		c.clients.put(&cl)
 	}
 	return nil
 }
@@ -218,10 +239,12 @@ func (c *Catalog) TenantLimits(id string) store.Limits {
 	return t.Limits
 }
 
-// Client returns a client by id.
+// Client returns a client by id. It is shared and must not be modified;
+// while the client is unchanged (and asked for often) it is the same
+// pointer.
 func (c *Catalog) Client(id string) (*store.Client, bool) {
 	c.mu.RLock()
-	cl, ok := c.clients[id]
+	cl, ok := c.clients.get(id)
 	c.mu.RUnlock()
 	return cl, ok
 }
@@ -267,5 +290,5 @@ func (c *Catalog) Environment(tenant, id string) (store.Environment, bool) {
 func (c *Catalog) Counts() (clients, apis int) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.clients), len(c.apis)
+	return c.clients.len(), len(c.apis)
 }

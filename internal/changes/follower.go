@@ -37,6 +37,11 @@ type Follower struct {
 	// Keep is how long changes stay in the feed (DefaultKeep): a node away
 	// for longer reloads everything. Pruning runs every PruneEvery.
 	Keep, PruneEvery time.Duration
+	// From, when above zero, is a feed position the node's copies are
+	// already current with (read before they were loaded): Run then
+	// catches up from there instead of starting with a full reload, which
+	// a node that has just loaded a million clients need not repeat.
+	From int64
 
 	cursor   atomic.Int64
 	lastRead atomic.Int64 // unix nanoseconds of the last successful read
@@ -63,8 +68,8 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
-// Run follows the feed until ctx ends. It starts with a full reload, so
-// that nothing committed before it started is missed.
+// Run follows the feed until ctx ends. It starts with a full reload (or
+// from From), so that nothing committed before it started is missed.
 func (f *Follower) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
 	f.relisten = make(chan struct{}, 1)
@@ -76,6 +81,10 @@ func (f *Follower) Run(ctx context.Context) {
 	prune := time.NewTicker(or(f.PruneEvery, DefaultPruneEvery))
 	defer prune.Stop()
 	synced := false
+	if f.From > 0 {
+		f.cursor.Store(f.From)
+		synced = true
+	}
 	for {
 		synced = f.step(ctx, synced)
 		select {

@@ -233,3 +233,20 @@ func TestFollowerPrunes(t *testing.T) {
 		return err == nil && len(cs) == 0
 	})
 }
+
+// TestFollowerStartsFrom: a node that loaded everything after reading the
+// feed's end at 2 goes on from there: no second full reload, and the
+// changes after 2 (made while it loaded, or after) are applied.
+func TestFollowerStartsFrom(t *testing.T) {
+	f := newFeed(t, false)
+	write(t, f, "before1", "before2", "during")
+	fl, n := run(t, f, 10*time.Millisecond, func(fl *Follower) { fl.From = 2 })
+	write(t, f, "after")
+	eventually(t, "changes 3 and 4 applied", func() bool { a, _ := n.state(); return len(a) == 2 })
+	if applied, reloads := n.state(); !slices.Equal(applied, []int64{3, 4}) || reloads != 0 {
+		t.Errorf("got applied %v and %d reloads, want [3 4] and none", applied, reloads)
+	}
+	if got := fl.Cursor(); got != 4 {
+		t.Errorf("cursor: got %d, want 4", got)
+	}
+}

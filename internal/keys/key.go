@@ -25,7 +25,7 @@ type Key struct {
 	State     string
 	CreatedAt time.Time
 	Public    crypto.PublicKey
-	signer    jose.Signer
+	signer    *jwsSigner
 }
 
 // Generate makes a new key for alg in the given state, sealed with kek.
@@ -92,11 +92,7 @@ func Open(k store.SigningKey, kek *KEK) (*Key, error) {
 	if rk, ok := priv.(*rsa.PrivateKey); ok {
 		rk.Precompute()
 	}
-	opts := (&jose.SignerOptions{}).WithType("at+jwt")
-	signer, err := jose.NewSigner(jose.SigningKey{
-		Algorithm: jose.SignatureAlgorithm(k.Alg),
-		Key:       jose.JSONWebKey{Key: priv, KeyID: k.KID, Algorithm: k.Alg},
-	}, opts)
+	signer, err := newJWSSigner(k.Alg, k.KID, priv)
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
 	}
@@ -105,11 +101,11 @@ func Open(k store.SigningKey, kek *KEK) (*Key, error) {
 
 func checkAlg(alg string, priv crypto.Signer) error {
 	ok := false
-	switch priv.(type) {
+	switch p := priv.(type) {
 	case *rsa.PrivateKey:
 		ok = alg == "RS256"
 	case *ecdsa.PrivateKey:
-		ok = alg == "ES256"
+		ok = alg == "ES256" && p.Curve == elliptic.P256()
 	case ed25519.PrivateKey:
 		ok = alg == "EdDSA"
 	}
@@ -121,11 +117,7 @@ func checkAlg(alg string, priv crypto.Signer) error {
 
 // Sign returns the compact JWS of payload, with header alg, kid and typ at+jwt.
 func (k *Key) Sign(payload []byte) (string, error) {
-	jws, err := k.signer.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return k.signer.sign(payload)
 }
 
 // JWK is the public half as RFC 7517 publishes it.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
@@ -33,8 +34,9 @@ func generate(t *testing.T, alg, state string, kek *keys.KEK) store.SigningKey {
 	return sk
 }
 
-// verifyJWS checks a compact JWS with jwx (not go-jose, which signed it)
-// against the published JWK, and returns its payload and protected header.
+// verifyJWS checks a compact JWS (signed by hand, keys/sign.go) with jwx
+// and with go-jose against the published JWK, and returns its payload and
+// protected header.
 func verifyJWS(t *testing.T, compact string, k *keys.Key) ([]byte, jws.Headers) {
 	t.Helper()
 	doc, err := json.Marshal(k.JWK())
@@ -52,6 +54,13 @@ func verifyJWS(t *testing.T, compact string, k *keys.Key) ([]byte, jws.Headers) 
 	payload, err := jws.Verify([]byte(compact), jws.WithKey(alg, pub))
 	if err != nil {
 		t.Fatalf("jwx verifying the %s token: got %v, want nil", k.Alg, err)
+	}
+	jo, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.Alg)})
+	if err != nil {
+		t.Fatalf("go-jose parsing the %s token: got %v, want nil", k.Alg, err)
+	}
+	if got, err := jo.Verify(k.JWK()); err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("go-jose verifying the %s token: got %v, want the payload jwx saw", k.Alg, err)
 	}
 	msg, err := jws.Parse([]byte(compact))
 	if err != nil || len(msg.Signatures()) != 1 {

@@ -23,6 +23,7 @@ func (s *Server) watchChanges(ctx context.Context) {
 	f := &changes.Follower{
 		Feed: s.store,
 		Log:  s.log,
+		From: s.loadedFrom,
 		Apply: func(ctx context.Context, batch []store.Change) error {
 			return s.applyChanges(ctx, batch, kick)
 		},

@@ -69,6 +69,8 @@ type Server struct {
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
+	// loadedFrom is the change feed's end before the start-up loads.
+	loadedFrom int64
 }
 
 // Options are what tests change; zero values are right for production.
@@ -129,6 +131,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	s.snapshotKey, s.fromSnapshot = kek.DeriveKey(snapshotPurpose), fromSnapshot
 	if s.tracer, err = tracing.Setup(ctx, "node"); err != nil {
 		return nil, fmt.Errorf("tracing (OTEL_* settings): %w", err)
+	}
+	// The feed position before anything is loaded: the change follower
+	// goes on from there (changes made meanwhile are applied again,
+	// harmlessly) rather than loading everything a second time.
+	// (A node started from its snapshot cannot read the feed: its
+	// follower loads everything once the database answers.)
+	if s.loadedFrom, err = st.LatestChange(ctx); err != nil {
+		if fromSnapshot == nil {
+			return nil, fmt.Errorf("reading the change feed: %w", err)
+		}
+		s.loadedFrom, err = 0, nil
 	}
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
@@ -520,8 +533,17 @@ func (s *Server) background(ctx context.Context) {
 			if err := s.catalog.Reload(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("catalog reload failed", "err", err)
 			}
+			reload.Reset(reloadInterval(s.catalog.Counts()))
 		}
 	}
+}
+
+// reloadInterval spaces the safety-net reloads by the catalog's size: a
+// minute, or a millisecond a client when that is longer (a full reload
+// reads every client, some microseconds each, so it stays near 1% of a
+// core; the change feed, not this, is what keeps nodes current).
+func reloadInterval(clients, _ int) time.Duration {
+	return max(time.Minute, time.Duration(clients)*time.Millisecond)
 }
 
 // TickKeys runs one key-rotation step now (tests and operators' tools; the

@@ -109,8 +109,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, service str
 		}
 	}
 	h.observer.Issued(r, out.Grant, addr)
-	noStore(w)
-	oauth.WriteJSON(w, http.StatusOK, out.Response)
+	writeResponse(w, out.Response)
 }
 
 func noStore(w http.ResponseWriter) {

@@ -84,7 +84,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 	if subject == "" {
 		subject = g.Client.ID + "@clients"
 	}
-	payload, err := json.Marshal(Claims{
+	claims := Claims{
 		Issuer:      i.cfg.IssuerURL,
 		Subject:     subject,
 		Audience:    g.Audience,
@@ -102,10 +102,17 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		Cnf:         cnfClaim(g.Confirmation),
 		Ext:         g.External,
 		Act:         g.Act,
-	})
-	if err != nil {
-		return "", oauth.ErrServerError(err)
 	}
+	bp := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(bp)
+	payload := appendClaims((*bp)[:0], &claims)
+	if claims.Cnf != nil || claims.Ext != nil || claims.Act != nil { // the rarer shapes: encoding/json
+		var err error
+		if payload, err = json.Marshal(claims); err != nil {
+			return "", oauth.ErrServerError(err)
+		}
+	}
+	*bp = payload[:0]
 	jwt, err := key.Sign(payload)
 	if err != nil {
 		return "", oauth.ErrServerError(err)

@@ -46,6 +46,26 @@ func listRows[T any](ctx context.Context, s *Store, scan func(row) (T, error), q
 	return out, s.wrap(rows.Err())
 }
 
+// eachRow is listRows one row at a time: fn sees each as it is scanned,
+// so a big table is never held whole.
+func eachRow[T any](ctx context.Context, s *Store, scan func(row) (T, error), fn func(T) error, query string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, s.f.rebind(query), args...)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return s.wrap(err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return s.wrap(rows.Err())
+}
+
 // rowUpdate is what an entity's Update says about its table.
 type rowUpdate[T any] struct {
 	what string // names the row in errors: "api https://api.example.io"

@@ -1,0 +1,72 @@
+package token
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+)
+
+var jsonStrings = []string{
+	"", "plain", `quote " and \ backslash`, "tab\tnewline\nreturn\r", "\x00\x01\x1f\x7f",
+	"<script>&amp;</script>", "line\u2028para\u2029", "ünïcödé ✓ 𝄞", "bad \xff utf-8 \xc3", "https://api.example.io/{tenant}",
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range jsonStrings {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q): got %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range jsonStrings {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q): got %s, want %s", s, got, want)
+		}
+	})
+}
+
+func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
+	full := Claims{Issuer: "https://auth.example.io", Subject: "abc@clients", Audience: "https://api.example.io",
+		IssuedAt: 1700000000, Expiry: 1700000900, JTI: "j<1>", ClientID: "abc", AZP: "abc", Scope: "read write",
+		GrantType: "client-credentials", Tenant: "acme", Environment: "qa", Service: "streaming", APIKey: "ak"}
+	tests := []struct {
+		name string
+		c    Claims
+	}{
+		{"every claim", full},
+		{"no tenant, environment, service or api_key", Claims{Issuer: "i", Subject: "s", Audience: "a", JTI: "j", ClientID: "c", AZP: "c", GrantType: "g"}},
+		{"negative and zero times", Claims{IssuedAt: -1}},
+	}
+	for _, tt := range tests {
+		want, _ := json.Marshal(tt.c)
+		if got := appendClaims(nil, &tt.c); string(got) != string(want) {
+			t.Errorf("%s: got %s, want %s", tt.name, got, want)
+		}
+	}
+}
+
+func TestWriteResponse(t *testing.T) {
+	resp := Response{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"}
+	w := httptest.NewRecorder()
+	writeResponse(w, resp)
+	want, _ := json.Marshal(resp)
+	if got := w.Body.String(); got != string(want)+"\n" {
+		t.Errorf("body: got %s, want %s", got, want)
+	}
+	for k, v := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache", "Content-Length": strconv.Itoa(len(want) + 1)} {
+		if got := w.Header().Get(k); got != v {
+			t.Errorf("%s: got %q, want %q", k, got, v)
+		}
+	}
+	if w.Code != 200 {
+		t.Errorf("status: got %d, want 200", w.Code)
+	}
+}
