@@ -24,7 +24,7 @@ const maxBody = 1 << 20
 type Handler struct {
 	service *Service
 	tokens  *verify.Verifier
-	revoked RevocationList
+	revoked Revoker
 	keys    KeyRotator
 	// bound holds DPoP- and certificate-bound admin tokens to their key
 	// or certificate, as a product API holds its tokens.
@@ -39,10 +39,10 @@ type RevocationList interface {
 
 // NewHandler returns the admin API over svc. tokens checks bearer tokens
 // for AdminAudience (the same verifier product APIs use, over the node's
-// own keys); revoked and keys serve the revocation check and the key
-// routes. A bound token's DPoP proof names the URL the request came to
+// own keys); revoked and keys serve the revocation check, revocation by
+// jti and the key routes. A bound token's DPoP proof names the URL the request came to
 // (its Host, https when over TLS).
-func NewHandler(svc *Service, tokens *verify.Verifier, revoked RevocationList, keys KeyRotator, log *slog.Logger) *Handler {
+func NewHandler(svc *Service, tokens *verify.Verifier, revoked Revoker, keys KeyRotator, log *slog.Logger) *Handler {
 	bound, _ := binding.New(binding.Config{Now: svc.clock}) // fails only for a bad PublicURL
 	return &Handler{service: svc, tokens: tokens, revoked: revoked, keys: keys, bound: bound, log: log}
 }
@@ -78,6 +78,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/clients/{id}/rotate-secret", w(h.rotateSecret))
 	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
 	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
+	mux.Handle("POST /admin/v1/tokens/revoke", w(h.revokeToken))
 	mux.Handle("/admin/", h.auth(store.ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))
