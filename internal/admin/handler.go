@@ -53,9 +53,16 @@ type KeyRotator interface {
 	Rotate(ctx context.Context) ([]store.SigningKey, error)
 }
 
+// Mux is where routes are registered: an *http.ServeMux, or a wrapper
+// that also lists them (the server's, so tests can walk every route).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Mount adds the admin routes to mux.
-func (h *Handler) Mount(mux *http.ServeMux) {
+func (h *Handler) Mount(mux Mux) {
 	r, w := h.auth(store.ScopeRead), h.auth(store.ScopeWrite)
+	mux.Handle("GET /admin/v1/openapi.json", http.HandlerFunc(serveOpenAPI))
 	mux.Handle("GET /admin/v1/tenants", r(h.listTenants))
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))

@@ -60,6 +60,8 @@ type Server struct {
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
+	// adminRoutes lists the admin API's mux patterns, for tests that walk them.
+	adminRoutes *routeTable
 }
 
 // Options are what tests change; zero values are right for production.
@@ -245,7 +247,8 @@ func (s *Server) routes() error {
 	}
 	svc := admin.NewService(s.store, s.catalog, adminAuditor(s.audit), s.log, s.now)
 	adminAPI := admin.NewHandler(svc, adminTokens, s.issuer.Revocations(), s.rotator, s.log)
-	adminAPI.Mount(adminMux)
+	s.adminRoutes = &routeTable{mux: adminMux}
+	adminAPI.Mount(s.adminRoutes)
 	con, err := console.New(console.Config{
 		SessionKey: s.consoleKey, Secure: s.cfg.TLSCert != "", Issuer: s.cfg.Issuer, Proxies: proxies, Now: s.now,
 	}, svc, s.rotator, s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.used, s.log.With("component", "console"))
@@ -253,7 +256,7 @@ func (s *Server) routes() error {
 		return err
 	}
 	con.Mount(adminMux)
-	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
+	s.adminRoutes.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 
