@@ -485,6 +485,10 @@ func (s *Server) background(ctx context.Context) {
 // background loop does this every 30 seconds).
 func (s *Server) TickKeys(ctx context.Context) error { return s.rotator.Tick(ctx) }
 
+// FlushAudit writes the queued audit events now (tests; the background
+// writer does this within a second).
+func (s *Server) FlushAudit(ctx context.Context) error { return s.audit.Flush(ctx) }
+
 // PublicKey returns a published key's public half, or nil.
 func (s *Server) PublicKey(kid string) any {
 	if k := s.keys.Lookup(kid); k != nil {
