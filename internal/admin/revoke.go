@@ -42,7 +42,7 @@ var jtiRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 // is refused everywhere already.
 func (s *Service) RevokeToken(ctx context.Context, list Revoker, jti string) (RevokedToken, error) {
 	if !jtiRE.MatchString(jti) {
-		return RevokedToken{}, invalid("jti must be the token id the audit log shows: 1-128 letters, digits, '-' or '_'")
+		return RevokedToken{}, invalid("the jti must be the token id the audit log shows: 1-128 letters, digits, '-' or '_'")
 	}
 	longest, err := s.longestLifetime(ctx)
 	if err != nil {

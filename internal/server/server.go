@@ -251,7 +251,7 @@ func (s *Server) routes() error {
 	adminAPI.Mount(s.adminRoutes)
 	con, err := console.New(console.Config{
 		SessionKey: s.consoleKey, Secure: s.cfg.TLSCert != "", Issuer: s.cfg.Issuer, Proxies: proxies, Now: s.now,
-	}, svc, s.rotator, s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.used, s.log.With("component", "console"))
+	}, svc, s.rotator, s.issuer.Revocations(), s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.used, s.log.With("component", "console"))
 	if err != nil {
 		return err
 	}
