@@ -55,6 +55,7 @@ type Store interface {
 	// longer next: another node promoted it first.
 	PromoteKey(ctx context.Context, kid string, retiredAt, removeAfter time.Time) (bool, error)
 
+	TrustStore
 	TokenStore
 	AuditStore
 	ChangeFeed

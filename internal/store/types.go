@@ -74,6 +74,9 @@ type API struct {
 	// ReuseWindow, when set, hands a client that asks again for the same
 	// audience and scopes within it the token it already holds.
 	ReuseWindow time.Duration `json:"reuse_window,omitempty"`
+	// AcceptExchangeFrom lists the audiences whose access tokens a client
+	// may exchange for a token to this API (RFC 8693 delegation).
+	AcceptExchangeFrom []string `json:"accept_exchange_from,omitempty"`
 	// BuiltIn marks the APIs gatehouse creates for itself; they cannot be deleted.
 	BuiltIn   bool      `json:"built_in,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

@@ -50,6 +50,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},
 		{"ClaimIDs", testClaimIDs},
+		{"TrustCRUD", testTrustCRUD},
+		{"TrustMissingTenant", testTrustMissingTenant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
