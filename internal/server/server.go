@@ -32,6 +32,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/token"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/internal/wellknown"
 	"github.com/gatehouse/gatehouse/verify"
 )
@@ -63,6 +64,8 @@ type Server struct {
 	// from it waits for the database.
 	snapshotKey  []byte
 	fromSnapshot *snapshot.Store
+	// tracer is nil unless the OTEL_* environment asks for traces.
+	tracer *tracing.Tracer
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
@@ -117,6 +120,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.snapshotKey, s.fromSnapshot = kek.DeriveKey(snapshotPurpose), fromSnapshot
+	if s.tracer, err = tracing.Setup(ctx, "node"); err != nil {
+		return nil, fmt.Errorf("tracing (OTEL_* settings): %w", err)
+	}
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
 		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
@@ -284,9 +290,9 @@ func (s *Server) routes() error {
 	legacy.deprecation = "@" + strconv.FormatInt(today.Unix(), 10)
 	legacy.onUse = func(host string) { s.metrics.LegacyHostUse.WithLabelValues(host).Inc() }
 
-	s.public = observe(s.log, s.metrics, proxies, canonicalPaths(legacy.wrap(proxies, public)))
+	s.public = s.tracer.Handler(observe(s.log, s.metrics, proxies, canonicalPaths(legacy.wrap(proxies, public))), spanRoute(public))
 	if s.cfg.AdminAddr != "" {
-		s.admin = observe(s.log, s.metrics, proxies, canonicalPaths(adminMux))
+		s.admin = s.tracer.Handler(observe(s.log, s.metrics, proxies, canonicalPaths(adminMux)), spanRoute(adminMux))
 	}
 	return nil
 }
@@ -350,7 +356,7 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return errors.Join(s.audit.Close(ctx), s.store.Close())
+	return errors.Join(s.audit.Close(ctx), s.tracer.Shutdown(ctx), s.store.Close())
 }
 
 // StartBackground starts the audit writer and the single-use claims (Run
