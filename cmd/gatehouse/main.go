@@ -41,6 +41,9 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newApplyCmd(),
+		newExportCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
 }
