@@ -86,6 +86,7 @@ func (h *Handler) Mount(mux Mux) {
 	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
 	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
 	mux.Handle("POST /admin/v1/tokens/revoke", w(h.revokeToken))
+	h.mountTrusts(mux, r, w)
 	mux.Handle("/admin/", h.auth(store.ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))

@@ -129,6 +129,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /console/keys/rotate", write(h.rotateKeys))
 	mux.Handle("GET /console/audit", read(h.audit))
 	mux.Handle("POST /console/tokens/revoke", write(h.revokeToken))
+	h.mountTrusts(mux, read, write)
 	mux.Handle("/console/", read(func(http.ResponseWriter, *http.Request, *session) error {
 		return store.ErrNotFound
 	}))

@@ -105,6 +105,7 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"GET", "/admin/v1/apis/" + url.PathEscape("https://nope.example.io"), r, "", 404, true},
 		{"PATCH", api, w, `{"reuse_window":60}`, 200, true},
 		{"PATCH", api, w, `{"token_ttl":"soon"}`, 400, false},
+		{"PATCH", api, w, `{"accept_exchange_from":["https://op.example.io"]}`, 200, true},
 		{"GET", "/admin/v1/keys", r, "", 200, true},
 		{"POST", "/admin/v1/keys/rotate", w, "", 201, true},
 		{"POST", "/admin/v1/keys/rotate", r, "", 403, false},
@@ -125,6 +126,29 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := "/admin/v1/clients/" + svc.ClientID
+	trusts, ci := "/admin/v1/tenants/acme/trusts", "/admin/v1/tenants/acme/trusts/ci"
+	rule := fmt.Sprintf(`{"name":"main","client":%q,"match":"claims.sub == 'repo:acme/app'","scopes":["read"],"token_ttl":"10m"}`, svc.ClientID)
+	run([]adminCase{
+		{"POST", trusts, w, `{"name":"ci","issuer":"https://ci.example.com","jwks_uri":"https://ci.example.com/jwks","audiences":["gatehouse"],"max_age":"1h"}`, 201, true},
+		{"POST", trusts, w, `{"name":"ci","issuer":"https://ci.example.com"}`, 409, true},
+		{"POST", trusts, w, `{"name":"plain","issuer":"http://ci.example.com"}`, 400, true},
+		{"POST", trusts, w, `{"name":"ci2"}`, 400, false},
+		{"POST", "/admin/v1/tenants/nope/trusts", w, `{"name":"x","issuer":"https://ci.example.com"}`, 404, true},
+		{"GET", "/admin/v1/trusts?tenant=acme", r, "", 200, true},
+		{"GET", trusts, r, "", 200, true},
+		{"GET", ci, r, "", 200, true},
+		{"GET", trusts + "/nope", r, "", 404, true},
+		{"PATCH", ci, w, `{"single_use":true,"audiences":["gatehouse","ci"]}`, 200, true},
+		{"PATCH", ci, w, `{"name":"renamed"}`, 400, false},
+		{"POST", ci + "/rules", w, rule, 201, true},
+		{"POST", ci + "/rules", w, rule, 409, true},
+		{"POST", ci + "/rules", w, fmt.Sprintf(`{"name":"bad","client":%q,"match":"claims.sub =="}`, svc.ClientID), 400, true},
+		{"GET", ci + "/rules", r, "", 200, true},
+		{"GET", ci, r, "", 200, true},
+		{"DELETE", ci + "/rules/main", w, "", 204, true},
+		{"DELETE", ci + "/rules/main", w, "", 404, true},
+		{"DELETE", ci, w, "", 204, true},
+	})
 	run([]adminCase{
 		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","auth_method":"carrier_pigeon"}`, 400, false},
 		{"POST", "/admin/v1/clients", w, `{"tenant":"nope","name":"x"}`, 400, true},
