@@ -157,6 +157,8 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"GET", "/admin/v1/clients/nope", r, "", 404, true},
 		{"PATCH", cl, w, `{"name":"svc2","limits":{"rate_per_second":5,"quota_day":1000}}`, 200, true},
 		{"PATCH", cl, w, `{"token_ttl":"soon"}`, 400, false},
+		{"PATCH", cl, w, `{"limits":{"quota_hour":50,"mode":"log-only"}}`, 200, true},
+		{"PATCH", cl, w, `{"limits":{"quota_hour":50,"mode":"maybe"}}`, 400, false},
 		{"POST", cl + "/disable", w, "", 200, true},
 		{"POST", cl + "/enable", w, "", 200, true},
 		{"POST", "/admin/v1/clients/nope/enable", w, "", 404, true},
