@@ -102,6 +102,7 @@ exits 1.`,
 	cmd.MarkFlagsMutuallyExclusive("client-secret", "client-secret-file", "key")
 	_ = cmd.MarkFlagRequired("client-id")
 	_ = cmd.MarkFlagRequired("audience")
+	cmd.AddCommand(newTokenRevokeCmd())
 	return cmd
 }
 

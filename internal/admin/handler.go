@@ -24,7 +24,7 @@ const maxBody = 1 << 20
 type Handler struct {
 	service *Service
 	tokens  *verify.Verifier
-	revoked RevocationList
+	revoked Revoker
 	keys    KeyRotator
 	// bound holds DPoP- and certificate-bound admin tokens to their key
 	// or certificate, as a product API holds its tokens.
@@ -39,10 +39,10 @@ type RevocationList interface {
 
 // NewHandler returns the admin API over svc. tokens checks bearer tokens
 // for AdminAudience (the same verifier product APIs use, over the node's
-// own keys); revoked and keys serve the revocation check and the key
-// routes. A bound token's DPoP proof names the URL the request came to
+// own keys); revoked and keys serve the revocation check, revocation by
+// jti and the key routes. A bound token's DPoP proof names the URL the request came to
 // (its Host, https when over TLS).
-func NewHandler(svc *Service, tokens *verify.Verifier, revoked RevocationList, keys KeyRotator, log *slog.Logger) *Handler {
+func NewHandler(svc *Service, tokens *verify.Verifier, revoked Revoker, keys KeyRotator, log *slog.Logger) *Handler {
 	bound, _ := binding.New(binding.Config{Now: svc.clock}) // fails only for a bad PublicURL
 	return &Handler{service: svc, tokens: tokens, revoked: revoked, keys: keys, bound: bound, log: log}
 }
@@ -53,9 +53,16 @@ type KeyRotator interface {
 	Rotate(ctx context.Context) ([]store.SigningKey, error)
 }
 
+// Mux is where routes are registered: an *http.ServeMux, or a wrapper
+// that also lists them (the server's, so tests can walk every route).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Mount adds the admin routes to mux.
-func (h *Handler) Mount(mux *http.ServeMux) {
+func (h *Handler) Mount(mux Mux) {
 	r, w := h.auth(store.ScopeRead), h.auth(store.ScopeWrite)
+	mux.Handle("GET /admin/v1/openapi.json", http.HandlerFunc(serveOpenAPI))
 	mux.Handle("GET /admin/v1/tenants", r(h.listTenants))
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
@@ -78,6 +85,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/clients/{id}/rotate-secret", w(h.rotateSecret))
 	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
 	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
+	mux.Handle("POST /admin/v1/tokens/revoke", w(h.revokeToken))
 	h.mountTrusts(mux, r, w)
 	mux.Handle("/admin/", h.auth(store.ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")

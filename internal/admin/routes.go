@@ -289,3 +289,17 @@ func keyViews(ks []store.SigningKey) []KeyView {
 	}
 	return out
 }
+
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		JTI string `json:"jti"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	out, err := h.service.RevokeToken(r.Context(), h.revoked, in.JTI)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, out)
+}

@@ -8,7 +8,7 @@ import (
 
 // mountTrusts adds the routes of tenants' trusts and their rules (DESIGN
 // §9); r and w guard reads and writes as the other routes are guarded.
-func (h *Handler) mountTrusts(mux *http.ServeMux, r, w func(handlerFunc) http.Handler) {
+func (h *Handler) mountTrusts(mux Mux, r, w func(handlerFunc) http.Handler) {
 	mux.Handle("GET /admin/v1/trusts", r(h.listAllTrusts))
 	mux.Handle("GET /admin/v1/tenants/{tenant}/trusts", r(h.listTrusts))
 	mux.Handle("POST /admin/v1/tenants/{tenant}/trusts", w(h.createTrust))

@@ -60,7 +60,8 @@ type Handler struct {
 	cfg      Config
 	service  *admin.Service
 	keyRing  admin.KeyRotator
-	usage    Usage // nil: no counts shown
+	revoked  admin.Revoker // the revocation list the audit view's buttons add to
+	usage    Usage         // nil: no counts shown
 	signIn   SignIn
 	throttle *limits.AuthThrottle
 	log      *slog.Logger
@@ -70,11 +71,12 @@ type Handler struct {
 }
 
 // New returns the console over svc. keys lists and rotates signing keys;
+// revoked is the node's revocation list (revoking a token by its jti);
 // usage shows token counts (nil: none); signIn checks sign-ins, and
 // throttle counts failed ones: pass the token endpoint's, so that guesses
 // count the same wherever they are made; used spends one-time sign-in
 // links, across nodes when it is shared.
-func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, usage Usage, signIn SignIn,
+func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, revoked admin.Revoker, usage Usage, signIn SignIn,
 	throttle *limits.AuthThrottle, used *replay.Cache, log *slog.Logger) (*Handler, error) {
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("console: the session key must be at least 32 bytes")
@@ -84,7 +86,7 @@ func New(cfg Config, svc *admin.Service, keys admin.KeyRotator, usage Usage, sig
 		now = time.Now
 	}
 	return &Handler{
-		cfg: cfg, service: svc, keyRing: keys, usage: usage, signIn: signIn, throttle: throttle, log: log, now: now,
+		cfg: cfg, service: svc, keyRing: keys, revoked: revoked, usage: usage, signIn: signIn, throttle: throttle, log: log, now: now,
 		pages: parsePages(), used: used,
 	}, nil
 }
@@ -126,6 +128,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /console/keys", read(h.keys))
 	mux.Handle("POST /console/keys/rotate", write(h.rotateKeys))
 	mux.Handle("GET /console/audit", read(h.audit))
+	mux.Handle("POST /console/tokens/revoke", write(h.revokeToken))
 	h.mountTrusts(mux, read, write)
 	mux.Handle("/console/", read(func(http.ResponseWriter, *http.Request, *session) error {
 		return store.ErrNotFound

@@ -127,7 +127,7 @@ func newEnv(t *testing.T, edit func(*envOpts)) *env {
 	}
 	e.h, err = New(Config{
 		SessionKey: []byte(strings.Repeat("k", 32)), Issuer: "https://auth.example.test", Secure: opts.secure, Now: e.clock.Now,
-	}, svc, e.keys, opts.usage, IssuerAuth(e.iss), limits.NewAuthThrottle(e.clock.Now), replay.New(nil, time.Second, e.clock.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, svc, e.keys, e.iss.Revocations(), opts.usage, IssuerAuth(e.iss), limits.NewAuthThrottle(e.clock.Now), replay.New(nil, time.Second, e.clock.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

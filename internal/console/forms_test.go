@@ -26,6 +26,7 @@ func postForms(clientID string) []struct{ page, action string } {
 		{"/console/clients/" + clientID, "/console/clients/" + clientID + "/enable"},
 		{"/console/clients/" + clientID + "/delete", "/console/clients/" + clientID + "/delete"},
 		{"/console/keys", "/console/keys/rotate"},
+		{"/console/audit", "/console/tokens/revoke"},
 	}
 }
 

@@ -45,7 +45,7 @@ const auditLimit = 200
 type auditData struct {
 	Client string
 	Since  string
-	Events []store.AuditEvent
+	Events []auditRow
 	Limit  int
 }
 
@@ -70,7 +70,10 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, s *session) erro
 	if err != nil {
 		return err
 	}
-	d.Events = events
+	d.Events = h.auditRows(events)
+	if jti := q.Get("revoked"); jti != "" {
+		p.Notice = "Token " + jti + " was revoked: introspection and gateways refuse it from now on; APIs that check JWTs offline accept it until it expires."
+	}
 	h.render(w, http.StatusOK, "audit", p)
 	return nil
 }

@@ -108,7 +108,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestNewNeedsAKey(t *testing.T) {
-	if _, err := New(Config{SessionKey: []byte("short")}, nil, nil, nil, nil, nil, nil, nil); err == nil {
+	if _, err := New(Config{SessionKey: []byte("short")}, nil, nil, nil, nil, nil, nil, nil, nil); err == nil {
 		t.Errorf("New with a short session key: got nil error, want one")
 	}
 }

@@ -32,12 +32,13 @@ type gatehouse struct {
 	url   string
 	admin *adminclient.Client
 	stop  func() // closes the listener and the store; idempotent
+	srv   *server.Server
 }
 
 func startGatehouse(t *testing.T) *gatehouse {
 	t.Helper()
 	g := servertest.Start(t, nil, server.Options{})
-	return &gatehouse{t: t, url: g.URL, admin: g.Admin(), stop: g.Stop}
+	return &gatehouse{t: t, url: g.URL, admin: g.Admin(), stop: g.Stop, srv: g.Server}
 }
 
 func (g *gatehouse) do(method, path string, in, out any) {

@@ -71,6 +71,8 @@ type Server struct {
 	admin  http.Handler // nil when the admin routes share the public listener
 	// loadedFrom is the change feed's end before the start-up loads.
 	loadedFrom int64
+	// adminRoutes lists the admin API's mux patterns, for tests that walk them.
+	adminRoutes *routeTable
 }
 
 // Options are what tests change; zero values are right for production.
@@ -292,16 +294,17 @@ func (s *Server) routes() error {
 	}
 	svc := admin.NewService(s.store, s.catalog, adminAuditor(s.audit), s.log, s.now)
 	adminAPI := admin.NewHandler(svc, adminTokens, s.issuer.Revocations(), s.rotator, s.log)
-	adminAPI.Mount(adminMux)
+	s.adminRoutes = &routeTable{mux: adminMux}
+	adminAPI.Mount(s.adminRoutes)
 	con, err := console.New(console.Config{
 		SessionKey: s.consoleKey, Secure: s.cfg.TLSCert != "", Issuer: s.cfg.Issuer, Proxies: proxies, Now: s.now,
-	}, svc, s.rotator, s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.used, s.log.With("component", "console"))
+	}, svc, s.rotator, s.issuer.Revocations(), s.limiter, console.IssuerAuth(s.issuer), s.throttle, s.used, s.log.With("component", "console"))
 	if err != nil {
 		return err
 	}
 	con.Mount(adminMux)
-	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
-	adminMux.Handle("POST /admin/v1/tenants/{tenant}/trusts/{name}/test", adminAPI.TrustTest(s.testTrust))
+	s.adminRoutes.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
+	s.adminRoutes.Handle("POST /admin/v1/tenants/{tenant}/trusts/{name}/test", adminAPI.TrustTest(s.testTrust))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 	s.watchLimits()
@@ -549,6 +552,10 @@ func reloadInterval(clients, _ int) time.Duration {
 // TickKeys runs one key-rotation step now (tests and operators' tools; the
 // background loop does this every 30 seconds).
 func (s *Server) TickKeys(ctx context.Context) error { return s.rotator.Tick(ctx) }
+
+// FlushAudit writes the queued audit events now (tests; the background
+// writer does this within a second).
+func (s *Server) FlushAudit(ctx context.Context) error { return s.audit.Flush(ctx) }
 
 // PublicKey returns a published key's public half, or nil.
 func (s *Server) PublicKey(kid string) any {

@@ -78,6 +78,9 @@ type AuditFilter struct {
 	// HideAdminTokens leaves out the issuance of admin API tokens, which
 	// the CLI and console cause on every command.
 	HideAdminTokens bool
+	// JTI selects the token.issued events of the token with this jti
+	// (the detail's "jti", matched exactly), for revocation by jti.
+	JTI string
 }
 
 // TokenStore holds what issuing and revoking tokens needs beyond the catalog.

@@ -62,7 +62,9 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 	if err != nil {
 		return inspected{}, false, oauth.ErrTemporarilyUnavailable(err)
 	}
-	if !i.now().Before(t.ExpiresAt) {
+	// An opaque token revoked by its jti (by an operator, who sees only
+	// the jti in the audit log) is refused like a deleted one.
+	if !i.now().Before(t.ExpiresAt) || i.revoked.Revoked(t.JTI) {
 		return inspected{}, false, nil
 	}
 	in := Introspection{

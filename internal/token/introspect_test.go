@@ -144,3 +144,27 @@ func hasJTI(revs []store.Revocation, jti string) bool {
 	}
 	return false
 }
+
+// TestOpaqueRevokedByJTI: an operator revokes by jti alone (the admin API
+// lists it in the revocation list, without the token): an opaque token
+// with that jti is then inactive, here and on a node that syncs.
+func TestOpaqueRevokedByJTI(t *testing.T) {
+	w := newWorld(t)
+	ic := newIntrospectionClients(w)
+	ctx := t.Context()
+	out := issue(t, w.iss, ic.site.req(), "streaming-property")
+	node2 := w.issuer(Config{IssuerURL: issuerURL})
+	err := w.iss.Revocations().Add(ctx, store.Revocation{JTI: out.Grant.JTI, ClientID: ic.site.id, RevokedAt: w.clock.Now(), ExpiresAt: out.Grant.ExpiresAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.introspect(ic.site, out.Response.AccessToken); got.Active {
+		t.Errorf("an opaque token revoked by jti: got active, want inactive")
+	}
+	if err := node2.Revocations().Sync(ctx, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := node2.Introspect(ctx, ic.site.req("token", out.Response.AccessToken), addr); err != nil || in.Active {
+		t.Errorf("another node after its sync: got %+v, %v, want inactive", in, err)
+	}
+}

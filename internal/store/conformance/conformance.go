@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OpaqueTokens", testOpaqueTokens},
 		{"Revocations", testRevocations},
 		{"AuditFilters", testAuditFilters},
+		{"AuditByJTI", testAuditByJTI},
 		{"PromoteKey", testPromoteKey},
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,6 +149,12 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		q += ` AND NOT (kind = ? AND target = ?)`
 		args = append(args, store.AuditTokenIssued, store.AdminAudience)
 	}
+	if f.JTI != "" {
+		// No index on the detail: Since (the longest token lifetime, from
+		// the caller) bounds the scan to the at index's range.
+		q += ` AND kind = ? AND detail LIKE ? ESCAPE '\'`
+		args = append(args, store.AuditTokenIssued, `%"jti":"`+likeEscaper.Replace(f.JTI)+`"%`)
+	}
 	if !f.Since.IsZero() {
 		q += ` AND at >= ?`
 		args = append(args, micros(f.Since))
@@ -161,8 +168,21 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		limit = 10000
 	}
 	q += fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT %d`, limit)
-	return listRows(ctx, s, scanAuditEvent, q, args...)
+	events, err := listRows(ctx, s, scanAuditEvent, q, args...)
+	if err != nil || f.JTI == "" {
+		return events, err
+	}
+	// LIKE is case-insensitive on SQLite: keep only the exact jti.
+	return slices.DeleteFunc(events, func(e store.AuditEvent) bool {
+		var d struct {
+			JTI string `json:"jti"`
+		}
+		return json.Unmarshal([]byte(e.Detail), &d) != nil || d.JTI != f.JTI
+	}), nil
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func scanAuditEvent(r row) (store.AuditEvent, error) {
 	var e store.AuditEvent
