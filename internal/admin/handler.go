@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -194,15 +195,23 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
 	oauth.WriteJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
 
-// decode reads a JSON body into v, refusing unknown fields and trailing data.
+// decode reads a JSON body into v, refusing unknown fields, keys given
+// twice and trailing data.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := readBody(r.Body)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return err
 		}
+		return invalid("the body could not be read")
+	}
+	if err := checkDuplicateKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return invalid("the body is not valid JSON for this request: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {

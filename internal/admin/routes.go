@@ -38,6 +38,9 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("tenant", r.PathValue("id")); err != nil {
+		return err
+	}
 	t, err := h.service.store.GetTenant(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -62,6 +65,9 @@ func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.AuditFilter{ClientID: q.Get("client"), Kind: q.Get("kind"), HideAdminTokens: q.Get("admin_tokens") == "hide"}
+	if checkLookup("client", f.ClientID) != nil || checkLookup("kind", f.Kind) != nil {
+		return invalid("client and kind must be printable text")
+	}
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
@@ -86,6 +92,9 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
+	if checkLookup("tenant", r.URL.Query().Get("tenant")) != nil {
+		return reply(w, http.StatusOK, []store.Environment{})
+	}
 	es, err := h.service.store.ListEnvironments(r.Context(), r.URL.Query().Get("tenant"))
 	if err != nil {
 		return err
@@ -133,6 +142,9 @@ func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("API", r.PathValue("audience")); err != nil {
+		return err
+	}
 	a, err := h.service.store.GetAPI(r.Context(), r.PathValue("audience"))
 	if err != nil {
 		return err
@@ -198,6 +210,9 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("client", r.PathValue("id")); err != nil {
+		return err
+	}
 	c, err := h.service.store.GetClient(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

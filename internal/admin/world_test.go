@@ -42,9 +42,15 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldOn(t, sqlstore.SQLitePath(t.TempDir()))
+}
+
+// newWorldOn is newWorld over the store at dsn (SQLite or PostgreSQL).
+func newWorldOn(t *testing.T, dsn string) *world {
+	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	st, err := sqlstore.Open(ctx, sqlstore.SQLitePath(dir))
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: got %v, want nil", err)
 	}
