@@ -106,9 +106,10 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 			var granted []string
 			if err == nil {
 				// The token must still stand: not revoked, its client still
-				// there and enabled, and the scope still in the client's grant.
+				// there and enabled, not issued before the client was last
+				// disabled, and the scope still in the client's grant.
 				c, ok := h.service.catalog.Client(claims.ClientID)
-				if !ok || c.Disabled || h.revoked.Revoked(claims.JTI) {
+				if !ok || c.Disabled || c.IssuedTooEarly(claims.IssuedAt) || h.revoked.Revoked(claims.JTI) {
 					err = verify.ErrInvalidToken
 				} else {
 					granted = c.Grants[store.AdminAudience]

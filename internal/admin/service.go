@@ -385,6 +385,10 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		setIf(&c.Grants, p.Grants)
 		setIf(&c.TokenTTL, p.TokenTTL)
 		setIf(&c.Disabled, p.Disabled)
+		if c.Disabled && !before.Disabled {
+			// Tokens issued until now must not come back with an enable.
+			c.TokensNotBefore = s.now()
+		}
 		c.Auth = patchAuth(c.Auth, p)
 		if p.changesAuth() {
 			var err error

@@ -110,6 +110,18 @@ type Client struct {
 	Auth      ClientAuth `json:"auth"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// TokensNotBefore, when set, is when the client was last disabled:
+	// gatehouse's own checks (admin API, console) refuse its tokens and
+	// sessions issued before then, so that enabling it again does not
+	// bring them back.
+	TokensNotBefore time.Time `json:"tokens_not_before,omitzero"`
+}
+
+// IssuedTooEarly reports whether a token or session of c issued at iat
+// (whole seconds, as in a JWT) predates c.TokensNotBefore. A token of the
+// very second of the cut-off is refused too: iat cannot tell it apart.
+func (c Client) IssuedTooEarly(iat time.Time) bool {
+	return !c.TokensNotBefore.IsZero() && iat.Unix() <= c.TokensNotBefore.Unix()
 }
 
 // Client authentication methods (DESIGN §8). The secret methods are the

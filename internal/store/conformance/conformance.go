@@ -203,6 +203,7 @@ func normClient(x store.Client) store.Client {
 	}
 	x.Secrets = secrets
 	x.CreatedAt, x.UpdatedAt = normTime(x.CreatedAt), normTime(x.UpdatedAt)
+	x.TokensNotBefore = normTime(x.TokensNotBefore)
 	return x
 }
 
