@@ -367,3 +367,11 @@ func ValidClientID(id string) bool {
 	}
 	return true
 }
+
+// Deleted lists what a cascading delete removed, in the order removed:
+// client ids, then environments (as EnvironmentKey), then the tenant.
+type Deleted struct {
+	Clients      []string `json:"clients"`
+	Environments []string `json:"environments"`
+	Tenant       string   `json:"tenant,omitempty"`
+}

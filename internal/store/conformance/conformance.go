@@ -49,6 +49,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},
 		{"ClaimIDs", testClaimIDs},
+		{"DeleteTenant", testDeleteTenant},
+		{"DeleteEnvironment", testDeleteEnvironment},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
