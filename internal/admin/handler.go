@@ -61,6 +61,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
 	mux.Handle("PATCH /admin/v1/tenants/{id}", w(h.updateTenant))
+	mux.Handle("DELETE /admin/v1/tenants/{id}", w(h.deleteTenant))
+	mux.Handle("DELETE /admin/v1/environments/{tenant}/{id}", w(h.deleteEnvironment))
 	mux.Handle("GET /admin/v1/audit", r(h.listAudit))
 	mux.Handle("GET /admin/v1/environments", r(h.listEnvironments))
 	mux.Handle("POST /admin/v1/environments", w(h.createEnvironment))
@@ -186,6 +188,8 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
 		e = apiError(http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, store.ErrAlreadyExists):
 		e = apiError(http.StatusConflict, "already_exists", err.Error())
+	case errors.Is(err, store.ErrInUse):
+		e = apiError(http.StatusConflict, "in_use", strings.TrimPrefix(err.Error(), store.ErrInUse.Error()+": "))
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		h.log.ErrorContext(r.Context(), "admin request failed: store unavailable", "err", err)
 		e = apiError(http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; nothing was changed. Try again.")

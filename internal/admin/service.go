@@ -451,6 +451,7 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	if err := s.store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
+	s.revokeClient(ctx, id)
 	s.audit(ctx, "client.delete", id, clientView(before, ""), nil)
 	s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	return nil

@@ -375,3 +375,12 @@ type Deleted struct {
 	Environments []string `json:"environments"`
 	Tenant       string   `json:"tenant,omitempty"`
 }
+
+// ClientRevocationPrefix starts the Revocation.JTI that revokes every
+// token of a deleted client (the rest is its id), issued up to the
+// revocation's RevokedAt: a gateway, which checks JWTs offline, learns of
+// the deletion from the revocation list it already polls.
+const ClientRevocationPrefix = "client:"
+
+// MaxTokenTTL is the longest lifetime any token can have (API.Validate).
+const MaxTokenTTL = 30 * 24 * time.Hour
