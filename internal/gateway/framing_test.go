@@ -37,3 +37,40 @@ func TestAmbiguousLengthRefused(t *testing.T) {
 		t.Errorf("got %d %q, want 400 invalid_request", resp.StatusCode, b)
 	}
 }
+
+// TestDeletedClientRefused: once a client is deleted at gatehouse (alone,
+// or with its tenant or environment), the gateway refuses its tokens: a
+// JWT, which it checks offline, from the next revocation poll; an opaque
+// token from the next introspection (gatehouse answers inactive).
+func TestDeletedClientRefused(t *testing.T) {
+	w := newWorld(t)
+	up := startUpstream(t)
+	cfg := w.gatewayConfig(up.URL)
+	cfg.RevocationPollInterval = 100 * time.Millisecond
+	cfg.IntrospectionCacheTTL = 300 * time.Millisecond
+	var tokens []string
+	gw := w.startGateway(t, cfg, &tokens)
+	doomed := w.gh.newClient("doomed", "acme", "", map[string][]string{
+		ordersAudience: {"orders:read", "orders:write"}, reportsAudience: {"reports:read"}})
+	jwt, opaque := w.gh.token(doomed, ordersAudience), w.gh.token(doomed, reportsAudience)
+	tokens = append(tokens, doomed.ClientSecret, jwt, opaque)
+	for _, c := range []struct{ path, tok string }{{"/orders/1", jwt}, {"/reports/1", opaque}} {
+		if a := gw.call(t, "GET", c.path, c.tok, nil); a.status != 200 {
+			t.Fatalf("%s before the delete: got %d %q, want 200", c.path, a.status, a.desc)
+		}
+	}
+	w.gh.do("DELETE", "/admin/v1/clients/"+doomed.ClientID, nil, nil)
+	for _, c := range []struct{ path, tok string }{{"/orders/1", jwt}, {"/reports/1", opaque}} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			a := gw.call(t, "GET", c.path, c.tok, nil)
+			if a.status == 401 && a.err == "invalid_token" {
+				break
+			}
+			if a.status != 200 || time.Now().After(deadline) {
+				t.Fatalf("%s after the delete: got %d %q, want 401 invalid_token within 10s", c.path, a.status, a.err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}

@@ -30,6 +30,7 @@ type introspection struct {
 	Scope       string `json:"scope"`
 	ClientID    string `json:"client_id"`
 	Expiry      int64  `json:"exp"`
+	IssuedAt    int64  `json:"iat"`
 	Audience    string `json:"aud"`
 	Issuer      string `json:"iss"`
 	JTI         string `json:"jti"`
@@ -50,6 +51,8 @@ type confirmation struct {
 // revocation is one revoked JWT id from POST /oauth/revocations.
 type revocation struct {
 	JTI       string    `json:"jti"`
+	ClientID  string    `json:"client_id"`
+	RevokedAt time.Time `json:"revoked_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
