@@ -49,3 +49,20 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestImportRefusesWhatBcryptCannotHold: an imported secret longer than
+// bcrypt's 72 bytes is refused at import with the reason, not truncated.
+func TestImportRefusesWhatBcryptCannotHold(t *testing.T) {
+	startServer(t)
+	if out, err := run(t, "", "tenant", "create", "acme"); err != nil {
+		t.Fatalf("tenant create: %v\n%s", err, out)
+	}
+	long := strings.Repeat("s", 73)
+	out, err := run(t, long+"\n", "client", "create", "--tenant", "acme", "--name", "legacy", "--client-id", "legacy-1", "--client-secret-stdin")
+	if err == nil || !strings.Contains(out+errText(err), "72") {
+		t.Errorf("a 73-byte import: got %v\n%s\nwant a refusal naming bcrypt's 72-byte limit", err, out)
+	}
+	if out, err := run(t, long[:72]+"\n", "client", "create", "--tenant", "acme", "--name", "legacy", "--client-id", "legacy-1", "--client-secret-stdin"); err != nil {
+		t.Errorf("a 72-byte import: got %v\n%s, want it accepted", err, out)
+	}
+}
