@@ -32,6 +32,16 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// CloseWrite half-closes the connection when the one beneath can (TCP,
+// TLS), as net/http does before closing one with unread input, so that
+// the client reads the answer before the close rather than a reset.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // Ambiguous reports whether a request head with both Content-Length and
 // Transfer-Encoding arrived on the connection.
 func (c *Conn) Ambiguous() bool { return c.bad.Load() }
