@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net"
 	"strconv"
-	"strings"
 	"sync/atomic"
 )
 
@@ -48,12 +47,22 @@ func (c *Conn) Ambiguous() bool { return c.bad.Load() }
 
 // scanner follows HTTP/1.1 request framing: heads, then bodies by
 // Content-Length or chunked coding, so that it knows where the next head
-// starts. Read calls it from one goroutine at a time (net/http's).
+// starts. Read calls it from one goroutine at a time (net/http's). It
+// looks at each head line once, in place where it can, without keeping
+// the head.
 type scanner struct {
 	state   int
-	head    []byte // the head so far, or the current chunk-size/trailer line
+	line    []byte // a line split across reads, so far
 	left    int64  // body bytes left (Content-Length, or the chunk's data)
 	stopped bool   // framing it cannot follow: net/http refuses it anyway
+
+	// The head being read.
+	headLen  int  // its bytes so far
+	inHead   bool // a non-empty line was read
+	sawTE    bool
+	sawCL    bool
+	clLength int64
+	clBad    bool
 }
 
 const (
@@ -68,8 +77,7 @@ const (
 // feed scans b and reports whether it completed an ambiguous head.
 func (s *scanner) feed(b []byte) bool {
 	for len(b) > 0 && !s.stopped {
-		switch s.state {
-		case stBody, stChunkData:
+		if s.state == stBody || s.state == stChunkData {
 			n := min(int64(len(b)), s.left)
 			b, s.left = b[n:], s.left-n
 			if s.left == 0 && s.state == stBody {
@@ -77,64 +85,48 @@ func (s *scanner) feed(b []byte) bool {
 			} else if s.left == 0 {
 				s.state = stChunkCRLF
 			}
-		default:
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				s.keep(b)
-				return false
-			}
-			s.keep(b[:i+1])
-			b = b[i+1:]
-			if s.line() {
-				return true
-			}
+			continue
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			s.keep(b)
+			return false
+		}
+		var line []byte
+		if len(s.line) > 0 {
+			s.keep(b[:i])
+			line, s.line = s.line, s.line[:0]
+		} else {
+			line = b[:i]
+		}
+		b = b[i+1:]
+		if s.headLen += len(line) + 1; s.state == stHead && s.headLen > maxHead {
+			s.stopped = true
+		}
+		if s.handle(bytes.TrimSuffix(line, []byte("\r"))) {
+			return true
 		}
 	}
 	return false
 }
 
+// keep holds part of a line until its end arrives.
 func (s *scanner) keep(b []byte) {
-	if len(s.head)+len(b) > maxHead {
+	if len(s.line)+len(b) > maxHead {
 		s.stopped = true
 		return
 	}
-	s.head = append(s.head, b...)
+	s.line = append(s.line, b...)
 }
 
-// line handles the line (or head) that just ended in s.head, reporting an
-// ambiguous head.
-func (s *scanner) line() bool {
-	last := lastLine(s.head)
+// handle takes one line (without its end), reporting an ambiguous head.
+func (s *scanner) handle(line []byte) bool {
 	switch s.state {
 	case stHead:
-		if last != "" {
-			return false // the head goes on
-		}
-		if strings.TrimSpace(string(s.head)) == "" {
-			s.head = s.head[:0] // blank lines between requests
-			return false
-		}
-		cl, te := headerFields(s.head)
-		s.head = s.head[:0]
-		switch {
-		case cl != nil && te != nil:
-			return true
-		case te != nil:
-			s.state = stChunkSize
-		case cl != nil:
-			n, err := strconv.ParseInt(strings.TrimSpace(*cl), 10, 64)
-			if err != nil || n < 0 {
-				s.stopped = true
-			}
-			s.left = n
-			if n > 0 {
-				s.state = stBody
-			}
-		}
+		return s.headLine(line)
 	case stChunkSize:
-		size, _, _ := strings.Cut(last, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
-		s.head = s.head[:0]
+		size, _, _ := bytes.Cut(line, []byte(";"))
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
 		switch {
 		case err != nil || n < 0:
 			s.stopped = true
@@ -144,42 +136,59 @@ func (s *scanner) line() bool {
 			s.state, s.left = stChunkData, n
 		}
 	case stChunkCRLF:
-		s.head = s.head[:0]
 		s.state = stChunkSize
 	case stTrailer:
-		s.head = s.head[:0]
-		if last == "" {
+		if len(line) == 0 {
 			s.state = stHead
 		}
 	}
 	return false
 }
 
-// lastLine returns the last line of b (which ends in '\n'), without its end.
-func lastLine(b []byte) string {
-	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		b = b[i+1:]
+// headLine takes one line of a request head; the empty line ends it.
+func (s *scanner) headLine(line []byte) bool {
+	if len(line) > 0 {
+		s.inHead = true
+		if v, ok := field(line, "content-length:"); ok {
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			s.sawCL, s.clLength, s.clBad = true, n, s.clBad || err != nil || n < 0
+		} else if _, ok := field(line, "transfer-encoding:"); ok {
+			s.sawTE = true
+		}
+		return false
 	}
-	return string(b)
+	if !s.inHead {
+		s.headLen = 0 // a blank line between requests
+		return false
+	}
+	ambiguous := s.sawCL && s.sawTE
+	switch {
+	case ambiguous:
+	case s.sawTE:
+		s.state = stChunkSize
+	case s.sawCL && s.clBad:
+		s.stopped = true
+	case s.sawCL && s.clLength > 0:
+		s.state, s.left = stBody, s.clLength
+	}
+	s.headLen, s.inHead, s.sawTE, s.sawCL, s.clLength, s.clBad = 0, false, false, false, 0, false
+	return ambiguous
 }
 
-// headerFields finds Content-Length and Transfer-Encoding in a head (any
-// case, any count; nil when absent).
-func headerFields(head []byte) (cl, te *string) {
-	lines := strings.Split(string(head), "\n")
-	for _, l := range lines[1:] {
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
+// field reports whether line is the header named by prefix (lower case,
+// with its colon), in any case, and returns its value.
+func field(line []byte, prefix string) ([]byte, bool) {
+	if len(line) < len(prefix) {
+		return nil, false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := line[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		v := strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-length":
-			cl = &v
-		case "transfer-encoding":
-			te = &v
+		if c != prefix[i] {
+			return nil, false
 		}
 	}
-	return cl, te
+	return line[len(prefix):], true
 }

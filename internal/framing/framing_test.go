@@ -3,6 +3,7 @@ package framing
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -171,5 +172,20 @@ func TestTLSListener(t *testing.T) {
 		}
 		resp.Body.Close()
 		tr.CloseIdleConnections()
+	}
+}
+
+// BenchmarkScanTokenRequest is the scanner's cost for one token request
+// as curl sends it (head and form body in one read).
+func BenchmarkScanTokenRequest(b *testing.B) {
+	body := "grant_type=client_credentials&client_id=5934de97c95e1ced&client_secret=gatehouse_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&audience=https%3A%2F%2Fapi.example.io"
+	req := []byte("POST /oauth/token HTTP/1.1\r\nHost: auth.example.io\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n" +
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body)
+	var s scanner
+	b.SetBytes(int64(len(req)))
+	for b.Loop() {
+		if s.feed(req) {
+			b.Fatal("flagged a plain request")
+		}
 	}
 }
