@@ -70,7 +70,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		ghTransport = newTransport(cfg.Timeouts.Gatehouse)
 	}
 	ghHTTP := &http.Client{Transport: ghTransport, Timeout: cfg.Timeouts.Gatehouse}
-	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret, http: ghHTTP}
+	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret,
+		http: credentialedClient(ghTransport, cfg.Timeouts.Gatehouse)}
 	g := &Gateway{
 		cfg: cfg, opts: opts, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
 		proofs:         dpop.NewReplayCache(0),
