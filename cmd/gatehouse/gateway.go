@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/gateway"
 	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 )
 
 func newGatewayCmd() *cobra.Command {
@@ -38,7 +42,16 @@ requests in flight finish.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			g, err := gateway.New(ctx, cfg, log, gateway.Options{})
+			tracer, err := tracing.Setup(ctx, "gateway")
+			if err != nil {
+				return fmt.Errorf("tracing (OTEL_* settings): %w", err)
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				tracer.Shutdown(sctx)
+			}()
+			g, err := gateway.New(ctx, cfg, log, gateway.Options{Tracer: tracer})
 			if err != nil {
 				return err
 			}

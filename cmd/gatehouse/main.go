@@ -33,6 +33,7 @@ func newRootCmd() *cobra.Command {
 		newEnvCmd(),
 		newAPICmd(),
 		newClientCmd(),
+		newTrustCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
 		newConsoleCmd(),
@@ -41,6 +42,9 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newApplyCmd(),
+		newExportCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
 }

@@ -209,3 +209,9 @@ func patchAuth(a store.ClientAuth, p ClientPatch) store.ClientAuth {
 func (p ClientPatch) changesAuth() bool {
 	return p.AuthMethod != nil || p.JWKS != nil || p.JWKSURI != nil || p.TLSSubjectKind != nil || p.TLSSubject != nil
 }
+
+// CheckClientAuth applies checkAuth's rules for a caller that checks a
+// client before sending it (gatehouse apply checks a whole file before it
+// changes anything) and returns the stored form, so that what the caller
+// compares is what the server keeps.
+func CheckClientAuth(a store.ClientAuth) (store.ClientAuth, error) { return checkAuth(a) }

@@ -38,7 +38,7 @@ func TestAdminAPIInput(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			a := newAdminAPIOn(t, newWorldOn(t, b.dsn(t)))
+			a := newAdminAPIOn(t, newWorldAt(t, b.dsn(t)))
 			ops, _ := a.client("ops", map[string][]string{store.AdminAudience: {store.ScopeRead, store.ScopeWrite}})
 			tok := a.adminToken(ops.ID, "admin:read admin:write")
 			for _, tt := range tests {

@@ -123,6 +123,9 @@ func (s *Service) deleted(ctx context.Context, d store.Deleted, views map[string
 		s.audit(ctx, "client.delete", id, views[id], nil)
 		s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	}
+	for _, key := range d.Trusts {
+		s.audit(ctx, "trust.delete", key, nil, nil)
+	}
 	for _, key := range d.Environments {
 		tenant, env, _ := strings.Cut(key, "/")
 		s.audit(ctx, "environment.delete", key, store.Environment{Tenant: tenant, ID: env}, nil)

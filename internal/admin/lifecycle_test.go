@@ -25,7 +25,7 @@ func TestDeleteTenant(t *testing.T) {
 	w.audit.take()
 
 	_, err = w.svc.DeleteTenant(ctx, "acme", false)
-	checkErr(t, err, ErrInUse, "1 environments and 2 clients")
+	checkErr(t, err, ErrInUse, "1 environments, 2 clients and 0 trusts")
 	if !strings.Contains(err.Error(), "cascade") {
 		t.Errorf("refusal: got %q, want it to say how to go on (cascade)", err)
 	}

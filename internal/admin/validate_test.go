@@ -165,7 +165,7 @@ func TestAdminInputRules(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			w := newWorldOn(t, b.dsn(t))
+			w := newWorldAt(t, b.dsn(t))
 			existing, _ := w.client("existing", map[string][]string{platform: {"read"}})
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

@@ -42,14 +42,18 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	return newWorldOn(t, sqlstore.SQLitePath(t.TempDir()))
+	return newWorldAt(t, "")
 }
 
-// newWorldOn is newWorld over the store at dsn (SQLite or PostgreSQL).
-func newWorldOn(t *testing.T, dsn string) *world {
+// newWorldAt is newWorld on the store at dsn ("": SQLite in a temporary
+// directory), for tests that run on PostgreSQL too.
+func newWorldAt(t *testing.T, dsn string) *world {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
+	if dsn == "" {
+		dsn = sqlstore.SQLitePath(dir)
+	}
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: got %v, want nil", err)

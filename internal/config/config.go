@@ -46,8 +46,12 @@ type Config struct {
 	// server nonce (RFC 9449 §8).
 	DPoPNonce      bool          `yaml:"dpop_nonce"`
 	AuditRetention time.Duration `yaml:"audit_retention"`
-	LogLevel       string        `yaml:"log_level"`
-	LogFormat      string        `yaml:"log_format"`
+	// SnapshotEvery is the least time between two writes of the snapshot
+	// a node on PostgreSQL keeps to start from while the database is down
+	// (internal/snapshot); 0 writes none.
+	SnapshotEvery time.Duration `yaml:"snapshot_every"`
+	LogLevel      string        `yaml:"log_level"`
+	LogFormat     string        `yaml:"log_format"`
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
 	// never from a file or flag (those end up in shell history and repos).
 	KEK string `yaml:"-"`
@@ -61,6 +65,7 @@ func Default() Config {
 		KeyRotation:     720 * time.Hour,
 		KeyPublishDelay: 10 * time.Minute,
 		AuditRetention:  90 * 24 * time.Hour,
+		SnapshotEvery:   30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
 	}
@@ -107,6 +112,7 @@ var Settings = []Setting{
 	{"client-cert-header", "GATEHOUSE_CLIENT_CERT_HEADER", "header in which a --trusted-proxy passes the client certificate: URL-escaped or plain PEM (nginx), or Envoy's X-Forwarded-Client-Cert"},
 	{"dpop-nonce", "GATEHOUSE_DPOP_NONCE", "require a server nonce in DPoP proofs at the token endpoint (true or false)"},
 	{"audit-retention", "GATEHOUSE_AUDIT_RETENTION", "how long audit events are kept (0 keeps them forever)"},
+	{"snapshot-every", "GATEHOUSE_SNAPSHOT_EVERY", "least time between writes of the encrypted snapshot a node on PostgreSQL starts from while the database is down (0: none)"},
 	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
 }
@@ -151,6 +157,8 @@ func (c *Config) Set(flag, value string) error {
 		}
 	case "audit-retention":
 		c.AuditRetention, err = time.ParseDuration(value)
+	case "snapshot-every":
+		c.SnapshotEvery, err = time.ParseDuration(value)
 	case "log-level":
 		c.LogLevel = value
 	case "log-format":
@@ -232,6 +240,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < time.Hour) {
 		bad("audit_retention must be 0 (keep forever) or at least 1h")
+	}
+	if c.SnapshotEvery < 0 {
+		bad("snapshot_every must be 0 (no snapshot) or a duration such as 30s")
 	}
 	if c.KeyPublishDelay < 0 {
 		bad("key_publish_delay must not be negative")

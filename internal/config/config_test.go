@@ -176,6 +176,7 @@ func TestSet(t *testing.T) {
 		{"client-cert-header", "X-SSL-Client-Cert", func(c config.Config) any { return c.ClientCertHeader }, "X-SSL-Client-Cert"},
 		{"dpop-nonce", "true", func(c config.Config) any { return c.DPoPNonce }, true},
 		{"audit-retention", "720h", func(c config.Config) any { return c.AuditRetention }, 720 * time.Hour},
+		{"snapshot-every", "5s", func(c config.Config) any { return c.SnapshotEvery }, 5 * time.Second},
 		{"log-level", "debug", func(c config.Config) any { return c.LogLevel }, "debug"},
 		{"log-format", "text", func(c config.Config) any { return c.LogFormat }, "text"},
 	}

@@ -131,6 +131,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /console/keys", read(h.keys))
 	mux.Handle("POST /console/keys/rotate", write(h.rotateKeys))
 	mux.Handle("GET /console/audit", read(h.audit))
+	h.mountTrusts(mux, read, write)
 	mux.Handle("/console/", read(func(http.ResponseWriter, *http.Request, *session) error {
 		return store.ErrNotFound
 	}))

@@ -64,10 +64,15 @@ func (h *Handler) confirmDeleteTenant(w http.ResponseWriter, r *http.Request, s 
 	d := confirmData{Question: "Delete the tenant " + t.Name + " (" + t.ID + ")?",
 		Detail: "This cannot be undone.", Action: "/console/tenants/delete",
 		Hidden: map[string]string{"id": t.ID}, Button: "Delete tenant", Cancel: "/console/tenants"}
-	if envs+clients > 0 {
-		d.Detail = fmt.Sprintf("Its %d environments and %d clients are deleted with it, and those clients' tokens are refused from now on. %s", envs, clients, d.Detail)
+	trusts, err := h.service.Store().ListTrusts(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	if envs+clients+len(trusts) > 0 {
+		d.Detail = fmt.Sprintf("Its %d environments, %d clients and %d trusts are deleted with it, and those clients' tokens are refused from now on. %s",
+			envs, clients, len(trusts), d.Detail)
 		d.Hidden["cascade"] = "true"
-		d.Button = fmt.Sprintf("Delete tenant, %d environments and %d clients", envs, clients)
+		d.Button = fmt.Sprintf("Delete tenant, %d environments, %d clients and %d trusts", envs, clients, len(trusts))
 	}
 	h.render(w, http.StatusOK, "confirm", h.page(s, "tenants", "Delete tenant", d))
 	return nil

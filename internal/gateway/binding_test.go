@@ -441,9 +441,24 @@ func TestResourceMetadata(t *testing.T) {
 		{"", 404, doc{}},
 		{"/nothing", 404, doc{}},
 	}
+	// Behind a proxy that passes client certificates, the gateway checks
+	// certificate-bound tokens, and says so.
+	proxied := bindingConfig(up.URL)
+	proxied.ClientCertHeader, proxied.TrustedProxies = "X-SSL-Client-Cert", []string{"127.0.0.1"}
+	gwProxied := startBindingGateway(t, fg, proxied, gateway.Options{})
+	tests = append(tests, struct {
+		path   string
+		status int
+		want   doc
+	}{"/orders|proxied", 200, doc{Resource: publicURL + "/orders", Servers: []string{fg.URL}, Scopes: []string{"orders:read"},
+		Methods: []string{"header"}, Algs: dpop.Algorithms(), CertificateTok: true}})
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			resp, err := httpClient.Get(gw + "/.well-known/oauth-protected-resource" + tt.path)
+			base, path := gw, tt.path
+			if p, ok := strings.CutSuffix(path, "|proxied"); ok {
+				base, path = gwProxied, p
+			}
+			resp, err := httpClient.Get(base + "/.well-known/oauth-protected-resource" + path)
 			if err != nil {
 				t.Fatal(err)
 			}

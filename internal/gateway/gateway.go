@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/proxy"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -32,6 +33,8 @@ type Options struct {
 	// the configuration says: client_cert_header from trusted_proxies,
 	// else the certificate presented to the gateway's own TLS listener.
 	ClientCertificate func(*http.Request) (*x509.Certificate, error)
+	// Tracer traces requests and carries traceparent upstream; nil: off.
+	Tracer *tracing.Tracer
 }
 
 // Gateway is the reverse proxy: an http.Handler that checks each request's
@@ -85,18 +88,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		return nil, fmt.Errorf("loading the revocation list from gatehouse (does client %s hold a grant on urn:gatehouse:introspect?): %w",
 			cfg.Gatehouse.ClientID, err)
 	}
-	routes, err := g.buildRoutes(ctx, ghHTTP, newTransport(cfg.Timeouts.Upstream))
+	routes, err := g.buildRoutes(ctx, ghHTTP, opts.Tracer.Transport(newTransport(cfg.Timeouts.Upstream)))
 	if err != nil {
 		return nil, err
 	}
 	g.router = newRouter(routes)
-	g.access = logging.Access{
+	g.access = opts.Tracer.Handler(logging.Access{
 		Log: log,
 		Fail: func(w http.ResponseWriter) {
 			writeError(w, http.StatusInternalServerError, "server_error", "The gateway failed.")
 		},
-	}.Wrap(http.HandlerFunc(g.serve))
+	}.Wrap(http.HandlerFunc(g.serve)), g.spanRoute)
 	return g, nil
+}
+
+// spanRoute names a traced request by the route it matched: the route's
+// path, or its service's path pattern; never the API key or the rest of
+// the path.
+func (g *Gateway) spanRoute(r *http.Request) string {
+	m, ok := g.router.match(r.URL.Path)
+	switch {
+	case !ok:
+		return "(no route)"
+	case m.route.cfg.Service != "":
+		return "/" + m.route.cfg.Service + "/v1/{api_key}"
+	default:
+		return m.route.cfg.Path
+	}
 }
 
 func (g *Gateway) buildRoutes(ctx context.Context, ghHTTP *http.Client, upTransport http.RoundTripper) ([]*route, error) {

@@ -45,7 +45,14 @@ func (g *Gateway) serveResourceMetadata(w http.ResponseWriter, r *http.Request) 
 		ResourceName:                          rt.cfg.Name,
 		DPoPSigningAlgValuesSupported:         dpop.Algorithms(),
 		DPoPBoundAccessTokensRequired:         rt.cfg.RequireDPoP,
-		TLSClientCertificateBoundAccessTokens: g.opts.ClientCertificate != nil,
+		TLSClientCertificateBoundAccessTokens: g.seesCertificates(),
 	}.ServeHTTP(w, r)
 	return true
+}
+
+// seesCertificates reports whether the gateway can learn a client's
+// certificate, and so check certificate-bound tokens: from its own TLS
+// listener, a trusted proxy's header, or the caller of New.
+func (g *Gateway) seesCertificates() bool {
+	return g.opts.ClientCertificate != nil || g.tls != nil || g.cfg.ClientCertHeader != ""
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/tracing"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // benchServer is a gatehouse with one tenant, one API per algorithm and
@@ -125,5 +128,29 @@ func addClients(b *testing.B, srv *Server, n int) {
 	}
 	if err := srv.catalog.Reload(ctx); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkIssueTokenTracing compares ES256 issuance with tracing off (the
+// default: no middleware, and tracing.Step neither allocates nor starts a
+// span) and on (a server span and two child spans per request, to an
+// exporter that drops them).
+func BenchmarkIssueTokenTracing(b *testing.B) {
+	srv, clients := benchServer(b, 10)
+	c := clients[0]
+	body := form("grant_type", "client_credentials", "client_id", c.ClientID, "client_secret", c.ClientSecret, "audience", "https://es256.example.io")
+	tracer := tracing.NewForTest(sdktrace.NewBatchSpanProcessor(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { tracer.Shutdown(context.Background()) })
+	for _, mode := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"off", srv.Handler()},
+		{"on", tracer.Handler(srv.Handler(), func(*http.Request) string { return "/oauth/token" })},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.ReportAllocs()
+			issueParallel(b, mode.h, body)
+		})
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/limits"
@@ -33,6 +36,11 @@ type issuance struct {
 }
 
 func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("gatehouse.client_id", g.Client.ID), attribute.String("gatehouse.tenant", g.Client.Tenant),
+			attribute.String("gatehouse.audience", g.Audience), attribute.String("gatehouse.grant", g.Type),
+			attribute.String("gatehouse.outcome", "issued"), attribute.Bool("gatehouse.reused", g.Reused))
+	}
 	o.metrics.TokensIssued.WithLabelValues(g.Client.Tenant, g.API.Audience).Inc()
 	o.audit.Record(store.AuditTokenIssued, g.Client.ID, g.Client.ID, g.Audience, issuance{
 		Audience: g.Audience, Scope: strings.Join(g.Scopes, " "), JTI: g.JTI, Expires: g.ExpiresAt.Unix(),
@@ -40,7 +48,12 @@ func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
 	})
 }
 
+// Refused names no client: a refused request's client_id may be anything,
+// a secret pasted into the wrong field included.
 func (o *tokenObserver) Refused(r *http.Request, e *oauth.Error) {
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("gatehouse.outcome", e.Code))
+	}
 	o.metrics.TokenErrors.WithLabelValues(e.Code).Inc()
 	var exceeded limits.ExceededError
 	switch {
@@ -87,4 +100,24 @@ func routeOf(path string) string {
 		return "metrics"
 	}
 	return "other"
+}
+
+// spanRoute names a traced request by the pattern mux routes it to, the
+// per-service token path by its pattern: never by a path carrying an id.
+func spanRoute(mux *http.ServeMux) func(*http.Request) string {
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		if _, path, ok := strings.Cut(pattern, " "); ok {
+			pattern = path
+		}
+		if pattern == "/" {
+			if _, ok := token.ServiceFromPath(r.URL.Path); ok {
+				return "/{service}/v1/oauth2/token"
+			}
+		}
+		if pattern == "" {
+			return "(no route)"
+		}
+		return pattern
+	}
 }

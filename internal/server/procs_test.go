@@ -106,8 +106,14 @@ type proc struct {
 // args, and waits until it answers /readyz. It is stopped when t ends.
 func startProc(t *testing.T, bin, name string, env []string, args ...string) *proc {
 	t.Helper()
+	return startProcIn(t, bin, name, filepath.Join(t.TempDir(), name), env, args...)
+}
+
+// startProcIn is startProc with the data directory dir (a restart).
+func startProcIn(t *testing.T, bin, name, dir string, env []string, args ...string) *proc {
+	t.Helper()
 	addr := freeAddr(t)
-	p := &proc{t: t, name: name, url: "http://" + addr, dir: filepath.Join(t.TempDir(), name), logs: &logging.Buffer{},
+	p := &proc{t: t, name: name, url: "http://" + addr, dir: dir, logs: &logging.Buffer{},
 		exited: make(chan struct{}), http: &http.Client{Timeout: 5 * time.Second}}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", p.dir}, args...)...)
 	p.cmd.Env = env

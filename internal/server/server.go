@@ -29,9 +29,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/replay"
+	"github.com/gatehouse/gatehouse/internal/snapshot"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/token"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/internal/wellknown"
 	"github.com/gatehouse/gatehouse/verify"
 )
@@ -58,6 +60,13 @@ type Server struct {
 	// consoleKey signs console sessions; derived from the KEK so every node
 	// sharing the database accepts every node's sessions.
 	consoleKey []byte
+	// snapshotKey seals the snapshot a node on a shared database keeps
+	// in its data directory; fromSnapshot is set while a node that started
+	// from it waits for the database.
+	snapshotKey  []byte
+	fromSnapshot *snapshot.Store
+	// tracer is nil unless the OTEL_* environment asks for traces.
+	tracer *tracing.Tracer
 
 	public http.Handler
 	admin  http.Handler // nil when the admin routes share the public listener
@@ -78,6 +87,7 @@ type Options struct {
 // and loads everything the hot path reads into memory.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
 	st := opts.Store
+	var fromSnapshot *snapshot.Store
 	if st == nil {
 		dsn := cfg.DB
 		if dsn == "" {
@@ -85,10 +95,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		var err error
 		if st, err = sqlstore.Open(ctx, dsn); err != nil {
-			return nil, err
+			if fromSnapshot, err = openSnapshot(ctx, cfg, dsn, err, log); err != nil {
+				return nil, err
+			}
+			st = fromSnapshot
 		}
 	}
-	s, err := build(ctx, cfg, log, st, opts)
+	s, err := build(ctx, cfg, log, st, fromSnapshot, opts)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -96,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	return s, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, opts Options) (*Server, error) {
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, fromSnapshot *snapshot.Store, opts Options) (*Server, error) {
 	kek, err := keys.LoadKEK(cfg.KEK, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -105,6 +118,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
+	s.snapshotKey, s.fromSnapshot = kek.DeriveKey(snapshotPurpose), fromSnapshot
+	if s.tracer, err = tracing.Setup(ctx, "node"); err != nil {
+		return nil, fmt.Errorf("tracing (OTEL_* settings): %w", err)
+	}
 	s.rotator = &keys.Rotator{
 		Store: st, KEK: kek, Set: s.keys, Log: log, Now: opts.Now,
 		PublishDelay: cfg.KeyPublishDelay, Every: cfg.KeyRotation, MaxTokenTTL: s.maxTokenTTL,
@@ -119,12 +136,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if opts.Now != nil {
 		now = opts.Now().UTC()
 	}
-	created, err := admin.Bootstrap(ctx, st, s.CredentialsPath(), s.localURL()+"/oauth/token", now)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("created the bootstrap admin client; its credentials are in the data directory", "file", s.CredentialsPath())
+	if fromSnapshot == nil { // a snapshot was written by a bootstrapped node
+		created, err := admin.Bootstrap(ctx, st, s.CredentialsPath(), s.localURL()+"/oauth/token", now)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("created the bootstrap admin client; its credentials are in the data directory", "file", s.CredentialsPath())
+		}
 	}
 	if err := s.catalog.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("loading clients and APIs: %w", err)
@@ -269,9 +288,9 @@ func (s *Server) routes() error {
 	legacy.deprecation = "@" + strconv.FormatInt(today.Unix(), 10)
 	legacy.onUse = func(host string) { s.metrics.LegacyHostUse.WithLabelValues(host).Inc() }
 
-	s.public = observe(s.log, s.metrics, proxies, canonicalPaths(legacy.wrap(proxies, public)))
+	s.public = s.tracer.Handler(observe(s.log, s.metrics, proxies, canonicalPaths(legacy.wrap(proxies, public))), spanRoute(public))
 	if s.cfg.AdminAddr != "" {
-		s.admin = observe(s.log, s.metrics, proxies, canonicalPaths(adminMux))
+		s.admin = s.tracer.Handler(observe(s.log, s.metrics, proxies, canonicalPaths(adminMux)), spanRoute(adminMux))
 	}
 	return nil
 }
@@ -306,6 +325,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		status["status"], status["store"] = "degraded", "unavailable"
 	}
+	if s.fromSnapshot != nil && !s.fromSnapshot.IsLive() {
+		status["status"], status["snapshot"] = "degraded", s.fromSnapshot.WrittenAt().UTC().Format(time.RFC3339)
+	}
 	if !s.keys.Ready(store.SigningAlgs) {
 		status["status"], status["keys"], code = "unavailable", "not loaded", http.StatusServiceUnavailable
 	}
@@ -332,7 +354,7 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return errors.Join(s.audit.Close(ctx), s.store.Close())
+	return errors.Join(s.audit.Close(ctx), s.tracer.Shutdown(ctx), s.store.Close())
 }
 
 // StartBackground starts the audit writer and the single-use claims (Run
@@ -440,6 +462,9 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.background(bg) }()
 	wg.Go(func() { s.watchChanges(bg) })
 	wg.Go(func() { s.used.Run(bg) })
+	if s.store.Shared() {
+		wg.Go(func() { s.keepSnapshot(bg) })
+	}
 
 	<-ctx.Done()
 	s.log.Info("shutting down")

@@ -57,14 +57,15 @@ type Store interface {
 	// longer next: another node promoted it first.
 	PromoteKey(ctx context.Context, kid string, retiredAt, removeAfter time.Time) (bool, error)
 
-	// DeleteTenant deletes a tenant and, with cascade, its environments
-	// and clients, in one transaction appending one change per entity
-	// deleted. Without cascade it returns ErrInUse, deleting nothing,
-	// while an environment or client belongs to the tenant.
+	// DeleteTenant deletes a tenant and, with cascade, its environments,
+	// clients and trusts, in one transaction appending one change per
+	// entity deleted. Without cascade it returns ErrInUse, deleting
+	// nothing, while any of those belongs to the tenant.
 	DeleteTenant(ctx context.Context, id string, cascade bool) (Deleted, error)
 	// DeleteEnvironment is DeleteTenant for one environment and its clients.
 	DeleteEnvironment(ctx context.Context, tenant, id string, cascade bool) (Deleted, error)
 
+	TrustStore
 	TokenStore
 	AuditStore
 	ChangeFeed

@@ -74,6 +74,9 @@ type API struct {
 	// ReuseWindow, when set, hands a client that asks again for the same
 	// audience and scopes within it the token it already holds.
 	ReuseWindow time.Duration `json:"reuse_window,omitempty"`
+	// AcceptExchangeFrom lists the audiences whose access tokens a client
+	// may exchange for a token to this API (RFC 8693 delegation).
+	AcceptExchangeFrom []string `json:"accept_exchange_from,omitempty"`
 	// BuiltIn marks the APIs gatehouse creates for itself; they cannot be deleted.
 	BuiltIn   bool      `json:"built_in,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -369,10 +372,12 @@ func ValidClientID(id string) bool {
 }
 
 // Deleted lists what a cascading delete removed, in the order removed:
-// client ids, then environments (as EnvironmentKey), then the tenant.
+// client ids, then environments (as EnvironmentKey), then trusts (as
+// TrustKey), then the tenant.
 type Deleted struct {
 	Clients      []string `json:"clients"`
 	Environments []string `json:"environments"`
+	Trusts       []string `json:"trusts,omitempty"`
 	Tenant       string   `json:"tenant,omitempty"`
 }
 

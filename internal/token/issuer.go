@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/verify"
 )
 
@@ -162,7 +163,10 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	var caller *store.Client
 	var cnf store.Confirmation
 	if gt.authenticate {
-		if caller, cnf, err = i.authenticateThrottled(ctx, req, addr); err != nil {
+		actx, step := tracing.Step(ctx, "authenticate client")
+		caller, cnf, err = i.authenticateThrottled(actx, req, addr)
+		step.End()
+		if err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -193,7 +197,9 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 		e.Cause = limits.ExceededError{Limit: out.Budget.Exceeded}
 		return out, e
 	}
-	out.Response, err = i.Mint(ctx, g)
+	mctx, step := tracing.Step(ctx, "mint")
+	out.Response, err = i.Mint(mctx, g)
+	step.End()
 	return out, err
 }
 

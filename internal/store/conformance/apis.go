@@ -142,6 +142,7 @@ func testAPIRoundTrip(t *testing.T, s store.Store) {
 		{"ttl 24h", func(a *store.API) { a.TokenTTL = 24 * time.Hour }},
 		{"ttl 720h", func(a *store.API) { a.TokenTTL = 720 * time.Hour }},
 		{"zero times", func(a *store.API) { a.CreatedAt, a.UpdatedAt = time.Time{}, time.Time{} }},
+		{"accepts exchange", func(a *store.API) { a.AcceptExchangeFrom = []string{"https://orders.example.io", "urn:x"} }},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

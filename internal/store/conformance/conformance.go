@@ -51,6 +51,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimIDs", testClaimIDs},
 		{"DeleteTenant", testDeleteTenant},
 		{"DeleteEnvironment", testDeleteEnvironment},
+		{"TrustCRUD", testTrustCRUD},
+		{"TrustMissingTenant", testTrustMissingTenant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

@@ -25,6 +25,7 @@ func testDeleteTenant(t *testing.T, s store.Store) {
 		cl.Tenant, cl.Environment = c.tenant, c.env
 		must(t, s.CreateClient(ctx, cl))
 	}
+	must(t, s.CreateTrust(ctx, newTrust("acme", "gh")))
 	before, _ := s.LatestChange(ctx)
 	if _, err := s.DeleteTenant(ctx, "acme", false); !errors.Is(err, store.ErrInUse) {
 		t.Fatalf("DeleteTenant without cascade: got %v, want ErrInUse", err)
@@ -44,8 +45,8 @@ func testDeleteTenant(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("DeleteTenant with cascade: got %v, want nil", err)
 	}
-	want := store.Deleted{Clients: []string{"c1", "c2"}, Environments: []string{"acme/prod", "acme/qa"}, Tenant: "acme"}
-	if !slices.Equal(d.Clients, want.Clients) || !slices.Equal(d.Environments, want.Environments) || d.Tenant != want.Tenant {
+	want := store.Deleted{Clients: []string{"c1", "c2"}, Environments: []string{"acme/prod", "acme/qa"}, Trusts: []string{"acme/gh"}, Tenant: "acme"}
+	if !slices.Equal(d.Clients, want.Clients) || !slices.Equal(d.Environments, want.Environments) || !slices.Equal(d.Trusts, want.Trusts) || d.Tenant != want.Tenant {
 		t.Errorf("DeleteTenant with cascade: got %+v, want %+v", d, want)
 	}
 	changes, _ := s.ChangesSince(ctx, before, 100)
@@ -53,7 +54,7 @@ func testDeleteTenant(t *testing.T, s store.Store) {
 	for _, c := range changes {
 		got = append(got, c.Kind+" "+c.Key)
 	}
-	wantChanges := []string{"client c1", "client c2", "environment acme/prod", "environment acme/qa", "tenant acme"}
+	wantChanges := []string{"client c1", "client c2", "environment acme/prod", "environment acme/qa", "trust acme/gh", "tenant acme"}
 	if !slices.Equal(got, wantChanges) {
 		t.Errorf("changes: got %q, want %q", got, wantChanges)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// DeleteTenant deletes a tenant, and with cascade its environments and
-// clients, in one transaction. The tenant row is locked first, so no
+// DeleteTenant deletes a tenant, and with cascade its environments,
+// clients and trusts, in one transaction. The tenant row is locked first, so no
 // environment can be added under it meanwhile (its foreign key waits).
 func (s *Store) DeleteTenant(ctx context.Context, id string, cascade bool) (store.Deleted, error) {
 	var d store.Deleted
@@ -34,13 +34,19 @@ func (s *Store) DeleteTenant(ctx context.Context, id string, cascade bool) (stor
 		for _, e := range envs {
 			d.Environments = append(d.Environments, store.EnvironmentKey(id, e))
 		}
-		if !cascade && (len(d.Clients) > 0 || len(envs) > 0) {
-			return fmt.Errorf("tenant %s has %d environments and %d clients: %w", id, len(envs), len(d.Clients), store.ErrInUse)
+		if d.Trusts, err = s.column(ctx, tx, `SELECT id FROM trusts WHERE tenant = ? ORDER BY id`, id); err != nil {
+			return err
+		}
+		if !cascade && (len(d.Clients) > 0 || len(envs) > 0 || len(d.Trusts) > 0) {
+			return fmt.Errorf("tenant %s has %d environments, %d clients and %d trusts: %w", id, len(envs), len(d.Clients), len(d.Trusts), store.ErrInUse)
 		}
 		if err := s.deleteAll(ctx, tx, store.ChangeClient, d.Clients, `DELETE FROM clients WHERE tenant = ?`, id); err != nil {
 			return err
 		}
 		if err := s.deleteAll(ctx, tx, store.ChangeEnvironment, d.Environments, `DELETE FROM environments WHERE tenant = ?`, id); err != nil {
+			return err
+		}
+		if err := s.deleteAll(ctx, tx, store.ChangeTrust, d.Trusts, `DELETE FROM trusts WHERE tenant = ?`, id); err != nil {
 			return err
 		}
 		d.Tenant = id

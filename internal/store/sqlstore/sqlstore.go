@@ -41,6 +41,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// OpenUnprepared opens dsn without connecting or migrating: for a node that
+// starts while its database is down (internal/snapshot), which calls
+// Prepare once the database answers.
+func OpenUnprepared(ctx context.Context, dsn string) (*Store, error) { return open(ctx, dsn) }
+
+// Prepare makes an OpenUnprepared store's database ready, as Open does.
+func (s *Store) Prepare(ctx context.Context) error {
+	_, err := s.prepare(ctx)
+	return err
+}
+
 // prepare makes the database ready for gatehouse, for Open and Migrate
 // alike: the search_path schema, then the pending migrations.
 func (s *Store) prepare(ctx context.Context) (int, error) {
