@@ -81,6 +81,15 @@ func (s *Service) DeleteEnvironment(ctx context.Context, tenant, id string, casc
 	if err != nil {
 		return store.Deleted{}, err
 	}
+	if cascade {
+		// The tenant's trusts stay: a rule naming one of these clients
+		// would dangle (see DeleteClient).
+		for cid := range views {
+			if err := s.checkNoRuleNames(ctx, store.Client{ID: cid, Tenant: tenant}); err != nil {
+				return store.Deleted{}, err
+			}
+		}
+	}
 	d, err := s.store.DeleteEnvironment(ctx, tenant, id, cascade)
 	if errors.Is(err, store.ErrInUse) {
 		return d, inUse(err)

@@ -197,3 +197,25 @@ func TestLifecycleRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteEnvironmentKeepsRulesWhole: a cascade that would delete a
+// client a trust's rule names is refused, as deleting that client is.
+func TestDeleteEnvironmentKeepsRulesWhole(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	qa, _, err := w.svc.CreateClient(ctx, NewClient{Name: "qa", Tenant: "acme", Environment: "qa"})
+	must(t, err)
+	must(t, first(w.svc.CreateTrust(ctx, store.Trust{Tenant: "acme", Name: "github", Issuer: ghIssuer})))
+	must(t, first(w.svc.AddRule(ctx, "acme", "github", store.TrustRule{Name: "one", Client: qa.ID, Match: "true"})))
+	_, err = w.svc.DeleteEnvironment(ctx, "acme", "qa", true)
+	checkErr(t, err, ErrInvalid, `rule "one" of trust acme/github`)
+	if _, err := w.st.GetClient(ctx, qa.ID); err != nil {
+		t.Errorf("the named client after a refused cascade: got %v, want it kept", err)
+	}
+	// A tenant cascade takes the trust with it, so nothing dangles.
+	d, err := w.svc.DeleteTenant(ctx, "acme", true)
+	must(t, err)
+	if !slices.Equal(d.Trusts, []string{"acme/github"}) {
+		t.Errorf("tenant cascade: got trusts %v, want acme/github", d.Trusts)
+	}
+}
