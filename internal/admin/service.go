@@ -97,6 +97,9 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 	if l.RatePerSecond != 0 {
 		return store.Tenant{}, invalid("limits.rate_per_second: a tenant takes hourly and daily quotas, not a rate limit")
 	}
+	if err := l.Validate(); err != nil {
+		return store.Tenant{}, invalid("%v", err)
+	}
 	var before store.Tenant
 	t, err := s.store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
 		before = t

@@ -27,7 +27,7 @@ var assets embed.FS
 const maxForm = 64 << 10
 
 // Usage reports how many tokens a client was issued this hour and today
-// (on this node). A nil Usage shows no counts.
+// (across the nodes, as limits.Limiter counts). A nil Usage shows no counts.
 type Usage interface {
 	ClientUsage(clientID string) (hour, day int64)
 }

@@ -51,6 +51,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimIDs", testClaimIDs},
 		{"DeleteTenant", testDeleteTenant},
 		{"DeleteEnvironment", testDeleteEnvironment},
+		{"LeaseCounters", testLeaseCounters},
+		{"LimitModeRoundTrip", testLimitModeRoundTrip},
 		{"TrustCRUD", testTrustCRUD},
 		{"TrustMissingTenant", testTrustMissingTenant},
 	}
