@@ -75,7 +75,7 @@ func newTenantCmd() *cobra.Command {
 	}
 	update.Flags().StringArray("quota", nil, "tokens an hour or a day for the whole tenant, e.g. 10000/h or 100000/d (repeatable)")
 	addLimitModeFlag(update.Flags())
-	return adminGroup("tenant", "Manage tenants", create, list, update)
+	return adminGroup("tenant", "Manage tenants", append([]*cobra.Command{create, list, update}, tenantLifecycleCmds()...)...)
 }
 
 func newEnvCmd() *cobra.Command {
@@ -122,7 +122,7 @@ func newEnvCmd() *cobra.Command {
 			return output(cmd, es, []string{"TENANT", "ENV", "API_KEY"}, rows)
 		},
 	}
-	return adminGroup("env", "Manage environments (a tenant's deployment stages)", create, list)
+	return adminGroup("env", "Manage environments (a tenant's deployment stages)", append([]*cobra.Command{create, list}, envLifecycleCmds()...)...)
 }
 
 func cutSlash(s string) (string, string, bool) {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,8 @@ func (h *Handler) Mount(mux Mux) {
 	mux.Handle("POST /admin/v1/tenants", w(h.createTenant))
 	mux.Handle("GET /admin/v1/tenants/{id}", r(h.getTenant))
 	mux.Handle("PATCH /admin/v1/tenants/{id}", w(h.updateTenant))
+	mux.Handle("DELETE /admin/v1/tenants/{id}", w(h.deleteTenant))
+	mux.Handle("DELETE /admin/v1/environments/{tenant}/{id}", w(h.deleteEnvironment))
 	mux.Handle("GET /admin/v1/audit", r(h.listAudit))
 	mux.Handle("GET /admin/v1/environments", r(h.listEnvironments))
 	mux.Handle("POST /admin/v1/environments", w(h.createEnvironment))
@@ -114,9 +117,10 @@ func (h *Handler) auth(scope string) func(handlerFunc) http.Handler {
 			var granted []string
 			if err == nil {
 				// The token must still stand: not revoked, its client still
-				// there and enabled, and the scope still in the client's grant.
+				// there and enabled, not issued before the client was last
+				// disabled, and the scope still in the client's grant.
 				c, ok := h.service.catalog.Client(claims.ClientID)
-				if !ok || c.Disabled || h.revoked.Revoked(claims.JTI) {
+				if !ok || c.Disabled || c.IssuedTooEarly(claims.IssuedAt) || h.revoked.Revoked(claims.JTI) {
 					err = verify.ErrInvalidToken
 				} else {
 					granted = c.Grants[store.AdminAudience]
@@ -193,6 +197,8 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
 		e = apiError(http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, store.ErrAlreadyExists):
 		e = apiError(http.StatusConflict, "already_exists", err.Error())
+	case errors.Is(err, store.ErrInUse):
+		e = apiError(http.StatusConflict, "in_use", strings.TrimPrefix(err.Error(), store.ErrInUse.Error()+": "))
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		h.log.ErrorContext(r.Context(), "admin request failed: store unavailable", "err", err)
 		e = apiError(http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; nothing was changed. Try again.")
@@ -203,15 +209,23 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, err error) {
 	oauth.WriteJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
 
-// decode reads a JSON body into v, refusing unknown fields and trailing data.
+// decode reads a JSON body into v, refusing unknown fields, keys given
+// twice and trailing data.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := readBody(r.Body)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return err
 		}
+		return invalid("the body could not be read")
+	}
+	if err := checkDuplicateKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return invalid("the body is not valid JSON for this request: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -32,7 +32,12 @@ type adminAPI struct {
 
 func newAdminAPI(t *testing.T) *adminAPI {
 	t.Helper()
-	w := newWorld(t)
+	return newAdminAPIOn(t, newWorld(t))
+}
+
+// newAdminAPIOn is newAdminAPI over w.
+func newAdminAPIOn(t *testing.T, w *world) *adminAPI {
+	t.Helper()
 	r := newRotator(t, w)
 	v, err := verify.New(t.Context(), verify.Config{Issuer: testIssuer, Audience: store.AdminAudience, Keys: r.Set, Now: w.clock.Now})
 	must(t, err)

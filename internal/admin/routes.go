@@ -38,6 +38,9 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("tenant", r.PathValue("id")); err != nil {
+		return err
+	}
 	t, err := h.service.store.GetTenant(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -47,21 +50,84 @@ func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Limits store.Limits `json:"limits"`
+		Name   *string       `json:"name"`
+		Limits *store.Limits `json:"limits"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := h.service.SetTenantLimits(r.Context(), r.PathValue("id"), in.Limits)
+	if in.Name == nil && in.Limits == nil {
+		return invalid("name or limits is required")
+	}
+	var t store.Tenant
+	var err error
+	if in.Name != nil {
+		if t, err = h.service.RenameTenant(r.Context(), r.PathValue("id"), *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Limits != nil {
+		if t, err = h.service.SetTenantLimits(r.Context(), r.PathValue("id"), *in.Limits); err != nil {
+			return err
+		}
+	}
+	return reply(w, http.StatusOK, t)
+}
+
+// cascade reads the ?cascade= of a delete.
+func cascade(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("cascade")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, invalid("cascade must be true or false")
+	}
+	return b, nil
+}
+
+func (h *Handler) deleteTenant(w http.ResponseWriter, r *http.Request) error {
+	c, err := cascade(r)
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, t)
+	d, err := h.service.DeleteTenant(r.Context(), r.PathValue("id"), c)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, deletedView(d))
+}
+
+func (h *Handler) deleteEnvironment(w http.ResponseWriter, r *http.Request) error {
+	c, err := cascade(r)
+	if err != nil {
+		return err
+	}
+	d, err := h.service.DeleteEnvironment(r.Context(), r.PathValue("tenant"), r.PathValue("id"), c)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, deletedView(d))
+}
+
+// deletedView is what a delete removed, with empty lists rather than null.
+func deletedView(d store.Deleted) store.Deleted {
+	if d.Clients == nil {
+		d.Clients = []string{}
+	}
+	if d.Environments == nil {
+		d.Environments = []string{}
+	}
+	return d
 }
 
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.AuditFilter{ClientID: q.Get("client"), Kind: q.Get("kind"), HideAdminTokens: q.Get("admin_tokens") == "hide"}
+	if checkLookup("client", f.ClientID) != nil || checkLookup("kind", f.Kind) != nil {
+		return invalid("client and kind must be printable text")
+	}
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
@@ -86,6 +152,9 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
+	if checkLookup("tenant", r.URL.Query().Get("tenant")) != nil {
+		return reply(w, http.StatusOK, []store.Environment{})
+	}
 	es, err := h.service.store.ListEnvironments(r.Context(), r.URL.Query().Get("tenant"))
 	if err != nil {
 		return err
@@ -133,6 +202,9 @@ func (h *Handler) createAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("API", r.PathValue("audience")); err != nil {
+		return err
+	}
 	a, err := h.service.store.GetAPI(r.Context(), r.PathValue("audience"))
 	if err != nil {
 		return err
@@ -198,6 +270,9 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLookup("client", r.PathValue("id")); err != nil {
+		return err
+	}
 	c, err := h.service.store.GetClient(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -68,8 +68,11 @@ func (s *Service) now() time.Time { return s.clock().UTC() }
 
 // CreateTenant adds a tenant.
 func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tenant, error) {
-	if !store.ValidSlug(id) {
-		return store.Tenant{}, invalid("tenant id %q must be 1-63 lower-case letters, digits or '-'", id)
+	if err := checkSlug("tenant id", id); err != nil {
+		return store.Tenant{}, err
+	}
+	if err := checkTenantName(name); err != nil {
+		return store.Tenant{}, err
 	}
 	if name == "" {
 		name = id
@@ -85,8 +88,14 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tena
 
 // SetTenantLimits sets a tenant's hourly and daily token quotas (0: none).
 func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits) (store.Tenant, error) {
-	if l.QuotaHour < 0 || l.QuotaDay < 0 || l.RatePerSecond != 0 {
-		return store.Tenant{}, invalid("a tenant takes hourly and daily quotas (not negative), not a rate limit")
+	if err := checkLookup("tenant", id); err != nil {
+		return store.Tenant{}, err
+	}
+	if err := checkLimits(l); err != nil {
+		return store.Tenant{}, err
+	}
+	if l.RatePerSecond != 0 {
+		return store.Tenant{}, invalid("limits.rate_per_second: a tenant takes hourly and daily quotas, not a rate limit")
 	}
 	if err := l.Validate(); err != nil {
 		return store.Tenant{}, invalid("%v", err)
@@ -107,8 +116,11 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 
 // CreateEnvironment adds an environment with a fresh public api_key.
 func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (store.Environment, error) {
-	if !store.ValidSlug(id) {
-		return store.Environment{}, invalid("environment id %q must be 1-63 lower-case letters, digits or '-'", id)
+	if err := checkSlug("tenant", tenant); err != nil {
+		return store.Environment{}, err
+	}
+	if err := checkSlug("environment id", id); err != nil {
+		return store.Environment{}, err
 	}
 	if _, err := s.store.GetTenant(ctx, tenant); err != nil {
 		return store.Environment{}, err
@@ -124,6 +136,9 @@ func (s *Service) CreateEnvironment(ctx context.Context, tenant, id string) (sto
 
 // CreateAPI adds an API after validating it.
 func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error) {
+	if err := checkAPIInput(a); err != nil {
+		return a, err
+	}
 	if strings.HasPrefix(a.Audience, "urn:gatehouse:") {
 		return a, invalid("audiences under urn:gatehouse: are reserved")
 	}
@@ -166,6 +181,12 @@ type APIPatch struct {
 
 // UpdateAPI changes an API.
 func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (store.API, error) {
+	if err := checkLookup("API", audience); err != nil {
+		return store.API{}, err
+	}
+	if err := checkAPIPatch(p); err != nil {
+		return store.API{}, err
+	}
 	if p.AcceptExchangeFrom != nil {
 		v, err := s.checkExchangeFrom(ctx, audience, *p.AcceptExchangeFrom)
 		if err != nil {
@@ -203,6 +224,9 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 
 // DeleteAPI removes an API; grants naming it stop working.
 func (s *Service) DeleteAPI(ctx context.Context, audience string) error {
+	if err := checkLookup("API", audience); err != nil {
+		return err
+	}
 	a, err := s.store.GetAPI(ctx, audience)
 	if err != nil {
 		return err
@@ -252,6 +276,9 @@ func (s *Service) CreateClient(ctx context.Context, n NewClient) (store.Client, 
 	}
 	if c.ID == "" {
 		c.ID = secret.NewClientID()
+	}
+	if err := checkClientInput(withAuth(c, n.Auth)); err != nil {
+		return c, "", err
 	}
 	if n.SecretExpiresIn < 0 {
 		// Not "no expiry": a secret meant to end must not live forever.
@@ -360,6 +387,12 @@ type ClientPatch struct {
 // leaves the client without a secret, so it cannot authenticate until
 // RotateSecret gives it one: no secret is made or shown by an update.
 func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (store.Client, error) {
+	if err := checkLookup("client", id); err != nil {
+		return store.Client{}, err
+	}
+	if err := checkClientPatch(p); err != nil {
+		return store.Client{}, err
+	}
 	if p.Grants != nil {
 		if err := s.checkGrants(ctx, *p.Grants); err != nil {
 			return store.Client{}, err
@@ -373,6 +406,10 @@ func (s *Service) UpdateClient(ctx context.Context, id string, p ClientPatch) (s
 		setIf(&c.Grants, p.Grants)
 		setIf(&c.TokenTTL, p.TokenTTL)
 		setIf(&c.Disabled, p.Disabled)
+		if c.Disabled && !before.Disabled {
+			// Tokens issued until now must not come back with an enable.
+			c.TokensNotBefore = s.now()
+		}
 		c.Auth = patchAuth(c.Auth, p)
 		if p.changesAuth() {
 			var err error
@@ -425,6 +462,9 @@ func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) e
 
 // DeleteClient removes a client; its next token request is refused.
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	if err := checkLookup("client", id); err != nil {
+		return err
+	}
 	before, err := s.store.GetClient(ctx, id)
 	if err != nil {
 		return err
@@ -435,6 +475,7 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	if err := s.store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
+	s.revokeClient(ctx, id)
 	s.audit(ctx, "client.delete", id, clientView(before, ""), nil)
 	s.refresh(ctx, "client "+id, s.catalog.RefreshClient(ctx, id))
 	return nil
@@ -478,6 +519,9 @@ type RotateOptions struct {
 // while an earlier one's window runs is refused unless ExpireOldNow.
 func (s *Service) RotateSecret(ctx context.Context, id string, o RotateOptions) (store.Client, string, error) {
 	keepOld, expiresIn := o.KeepOld, o.ExpiresIn
+	if err := checkLookup("client", id); err != nil {
+		return store.Client{}, "", err
+	}
 	if keepOld < 0 || keepOld > 30*24*time.Hour {
 		return store.Client{}, "", invalid("keep_old must be between 0 and 720h")
 	}

@@ -38,6 +38,10 @@ func New(ctx context.Context, baseURL string, creds admin.CredentialsFile) *Clie
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, base)
 	hc := cc.Client(ctx)
 	hc.Timeout = 30 * time.Second
+	// The oauth2 transport puts the admin token on every request, a
+	// redirected one too, whatever its host: follow none (a 3xx is an
+	// error naming the status).
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{base: strings.TrimSuffix(baseURL, "/"), http: hc}
 }
 

@@ -116,7 +116,7 @@ func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) {
 		h.badLink(w)
 		return
 	}
-	if c, ok := h.service.Catalog().Client(lk.ClientID); !ok || c.Disabled {
+	if c, ok := h.service.Catalog().Client(lk.ClientID); !ok || c.Disabled || c.IssuedTooEarly(time.Unix(lk.Expires, 0).Add(-LinkTTL)) {
 		h.badLink(w)
 		return
 	}

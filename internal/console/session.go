@@ -107,7 +107,7 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 		return nil, err
 	}
 	client, ok := h.service.Catalog().Client(s.ClientID)
-	if !ok || client.Disabled {
+	if !ok || client.Disabled || client.IssuedTooEarly(time.Unix(s.Expires, 0).Add(-h.sessionTTL())) {
 		return nil, errBadSession
 	}
 	granted := client.Grants[store.AdminAudience]
@@ -120,10 +120,7 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 
 // startSession sets the session cookie for clientID with scopes.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, clientID string, scopes []string) {
-	ttl := h.cfg.SessionTTL
-	if ttl <= 0 {
-		ttl = DefaultSessionTTL
-	}
+	ttl := h.sessionTTL()
 	s := session{ClientID: clientID, Scopes: scopes, Expires: h.now().Add(ttl).Unix(), ID: randomToken()}
 	h.setCookie(w, r, sessionCookie, h.encodeSession(s), int(ttl/time.Second))
 	h.setCookie(w, r, preCookie, "", -1)
@@ -170,4 +167,12 @@ func (h *Handler) validCSRF(r *http.Request, s *session) bool {
 		return false
 	}
 	return hmac.Equal(got, h.mac("csrf-pre", c.Value))
+}
+
+// sessionTTL is how long a session lasts from sign-in.
+func (h *Handler) sessionTTL() time.Duration {
+	if h.cfg.SessionTTL <= 0 {
+		return DefaultSessionTTL
+	}
+	return h.cfg.SessionTTL
 }

@@ -65,6 +65,12 @@ func (h *Handler) tenants(w http.ResponseWriter, r *http.Request, s *session) er
 	if id := r.URL.Query().Get("created"); id != "" {
 		p.Notice = "Tenant " + id + " created."
 	}
+	if id := r.URL.Query().Get("renamed"); id != "" {
+		p.Notice = "Tenant " + id + " renamed."
+	}
+	if id := r.URL.Query().Get("deleted"); id != "" {
+		p.Notice = id + " deleted."
+	}
 	if env := r.URL.Query().Get("env"); env != "" {
 		d.CreatedEnv = env
 	}

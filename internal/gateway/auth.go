@@ -92,7 +92,7 @@ func (g *Gateway) authenticate(ctx context.Context, rt *route, token string) (*p
 		if err != nil {
 			return nil, invalidToken(tokenErrorText(err)), nil
 		}
-		if g.revoked.revoked(c.JTI) {
+		if g.revoked.revoked(c.JTI) || g.revoked.clientGone(c.ClientID, c.IssuedAt.Unix()) {
 			return nil, invalidToken("token revoked"), nil
 		}
 		return &principal{
@@ -133,7 +133,7 @@ func (g *Gateway) introspected(ctx context.Context, rt *route, token string) (*p
 		return nil, invalidToken("wrong issuer"), nil
 	case !g.now().Before(time.Unix(a.Expiry, 0)):
 		return nil, invalidToken("token expired"), nil
-	case g.revoked.revoked(a.JTI):
+	case g.revoked.revoked(a.JTI), g.revoked.clientGone(a.ClientID, a.IssuedAt):
 		return nil, invalidToken("token revoked"), nil
 	case a.Cnf != nil && a.Cnf.JKT == "" && a.Cnf.X5TS256 == "":
 		// A binding the gateway cannot enforce must not pass as none, as

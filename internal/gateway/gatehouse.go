@@ -30,6 +30,7 @@ type introspection struct {
 	Scope       string `json:"scope"`
 	ClientID    string `json:"client_id"`
 	Expiry      int64  `json:"exp"`
+	IssuedAt    int64  `json:"iat"`
 	Audience    string `json:"aud"`
 	Issuer      string `json:"iss"`
 	JTI         string `json:"jti"`
@@ -50,6 +51,8 @@ type confirmation struct {
 // revocation is one revoked JWT id from POST /oauth/revocations.
 type revocation struct {
 	JTI       string    `json:"jti"`
+	ClientID  string    `json:"client_id"`
+	RevokedAt time.Time `json:"revoked_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -76,6 +79,16 @@ func (c *gatehouseClient) revocations(ctx context.Context, since int64) (revocat
 // post sends form with the gateway's credentials and decodes a 200 answer
 // into out. Any other answer is an error naming the RFC 6749 §5.2 error
 // code; the token in form never appears in an error.
+// credentialedClient is the HTTP client of calls that carry the
+// gateway's client_secret: it follows no redirect, since a 307 or 308
+// would send the secret again, in the body, wherever Location points.
+// A redirect is an error to fix in the configuration (gatehouse.url).
+func credentialedClient(t http.RoundTripper, timeout time.Duration) *http.Client {
+	return &http.Client{Transport: t, Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
 func (c *gatehouseClient) post(ctx context.Context, path string, form url.Values, out any) error {
 	form.Set("client_id", c.clientID)
 	form.Set("client_secret", c.secret)

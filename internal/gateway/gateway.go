@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/dpop"
+	"github.com/gatehouse/gatehouse/internal/framing"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/proxy"
@@ -72,7 +73,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		ghTransport = newTransport(cfg.Timeouts.Gatehouse)
 	}
 	ghHTTP := &http.Client{Transport: ghTransport, Timeout: cfg.Timeouts.Gatehouse}
-	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret, http: ghHTTP}
+	gh := &gatehouseClient{base: cfg.Gatehouse.BaseURL(), clientID: cfg.Gatehouse.ClientID, secret: secret,
+		http: credentialedClient(ghTransport, cfg.Timeouts.Gatehouse)}
 	g := &Gateway{
 		cfg: cfg, opts: opts, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
 		proofs:         dpop.NewReplayCache(0),
@@ -208,7 +210,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	t := g.cfg.Timeouts
 	srv := &http.Server{
-		Handler:           g,
+		Handler:           framing.Middleware(g),
+		ConnContext:       framing.ConnContext,
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
@@ -222,11 +225,17 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	defer func() { stopBG(); wg.Wait() }()
 
 	served := make(chan error, 1)
+	// Through package framing: a request with both Content-Length and
+	// Transfer-Encoding is refused before it can reach an upstream.
 	if g.tls != nil {
-		srv.TLSConfig = g.tls
-		go func() { served <- srv.ServeTLS(ln, "", "") }()
+		cfg := g.tls.Clone()
+		if len(cfg.NextProtos) == 0 {
+			cfg.NextProtos = []string{"h2", "http/1.1"}
+		}
+		srv.TLSConfig = cfg
+		go func() { served <- srv.Serve(framing.TLSListener(ln, cfg)) }()
 	} else {
-		go func() { served <- srv.Serve(ln) }()
+		go func() { served <- srv.Serve(framing.Listener(ln)) }()
 	}
 	g.log.Info("gateway listening", "addr", ln.Addr().String(), "issuer", g.issuer, "routes", len(g.cfg.Routes), "tls", g.tls != nil)
 	select {

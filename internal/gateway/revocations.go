@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,13 +25,33 @@ type revocationList struct {
 	timeout   time.Duration
 	now       func() time.Time
 
-	mu    sync.RWMutex
-	jtis  map[string]time.Time // jti -> when its token expires
-	since int64                // gatehouse time to poll from; 0 means all
+	mu      sync.RWMutex
+	jtis    map[string]time.Time     // jti -> when its token expires
+	clients map[string]clientRevoked // deleted client id -> since when
+	since   int64                    // gatehouse time to poll from; 0 means all
 }
 
+// clientPrefix starts a revocation that stands for every token of a
+// deleted client issued up to its revoked_at (store.ClientRevocationPrefix
+// at gatehouse; a wire contract, as the gateway talks to gatehouse only
+// over HTTP).
+const clientPrefix = "client:"
+
+// clientRevoked is a deleted client's entry: its tokens issued at or
+// before at are refused until the entry expires.
+type clientRevoked struct{ at, expires time.Time }
+
 func newRevocationList(gh *gatehouseClient, timeout time.Duration) *revocationList {
-	return &revocationList{gatehouse: gh, timeout: timeout, now: time.Now, jtis: map[string]time.Time{}}
+	return &revocationList{gatehouse: gh, timeout: timeout, now: time.Now, jtis: map[string]time.Time{}, clients: map[string]clientRevoked{}}
+}
+
+// clientGone reports whether the client id was deleted at gatehouse after
+// it was issued a token at iat (unix seconds).
+func (l *revocationList) clientGone(id string, iat int64) bool {
+	l.mu.RLock()
+	c, ok := l.clients[id]
+	l.mu.RUnlock()
+	return ok && iat <= c.at.Unix()
 }
 
 // revoked reports whether the token with this jti was revoked.
@@ -60,13 +81,22 @@ func (l *revocationList) poll(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, r := range page.Revocations {
-		if r.JTI != "" && now.Before(r.ExpiresAt) {
+		switch {
+		case r.JTI == "" || !now.Before(r.ExpiresAt):
+		case strings.HasPrefix(r.JTI, clientPrefix):
+			l.clients[strings.TrimPrefix(r.JTI, clientPrefix)] = clientRevoked{at: r.RevokedAt, expires: r.ExpiresAt}
+		default:
 			l.jtis[r.JTI] = r.ExpiresAt
 		}
 	}
 	for jti, exp := range l.jtis {
 		if !now.Before(exp) {
 			delete(l.jtis, jti)
+		}
+	}
+	for id, c := range l.clients {
+		if !now.Before(c.expires) {
+			delete(l.clients, id)
 		}
 	}
 	if page.Now > revocationOverlap {

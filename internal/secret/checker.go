@@ -12,6 +12,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
+// maxBcrypt is the most bcrypt reads of a secret: it ignores the rest.
+const maxBcrypt = 72
+
 // bcryptCost is the work factor for imported secrets.
 const bcryptCost = 11
 
@@ -95,6 +98,12 @@ func (c *Checker) Check(ctx context.Context, secrets []store.Secret, presented s
 }
 
 func (c *Checker) matchSlow(ctx context.Context, d digest, presented, stored string) bool {
+	if len(presented) > maxBcrypt {
+		// bcrypt reads only the first 72 bytes, and no imported secret is
+		// longer (ValidateImported), so a longer one is a stored secret
+		// with something appended: without this it would match.
+		return false
+	}
 	key := cacheKey{hash: stored, digest: d}
 	c.mu.Lock()
 	at, hit := c.cache[key]

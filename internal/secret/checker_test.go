@@ -220,3 +220,34 @@ func TestCheckConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCheckSlowNothingAppended: bcrypt reads 72 bytes, so an imported
+// secret of exactly 72 matched anything that started with it. Only the
+// secret itself matches now.
+func TestCheckSlowNothingAppended(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("bcrypt")
+	}
+	imported := strings.Repeat("k", 72)
+	hash, err := HashSlow(imported)
+	if err != nil {
+		t.Fatalf("HashSlow: got %v, want nil", err)
+	}
+	stored := []store.Secret{{ID: "imp", Hash: hash}}
+	c := NewChecker()
+	tests := []struct {
+		name, presented string
+		want            bool
+	}{
+		{"the secret", imported, true},
+		{"one byte appended", imported + "x", false},
+		{"anything appended", imported + "-anything-at-all", false},
+		{"one byte short", imported[:71], false},
+	}
+	for _, tt := range tests {
+		if got := c.Check(t.Context(), stored, tt.presented, now); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

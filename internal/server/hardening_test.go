@@ -75,3 +75,26 @@ func TestNoRedirectCarriesCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRedirectCopiesTheQuery: where http.ServeMux redirects a path to
+// its subtree (/console/static to /console/static/), it copied the query
+// string, which may hold a client_secret, into Location and the body.
+func TestNoRedirectCopiesTheQuery(t *testing.T) {
+	h := start(t, nil)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	const secret = "gatehouse_notarealsecret0001"
+	for _, p := range []string{"/console/static", "/admin", "/console"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			req, _ := http.NewRequest(method, h.ts.URL+p+"?client_id=c&client_secret="+secret, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, p, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if loc := resp.Header.Get("Location"); strings.Contains(loc, secret) || strings.Contains(string(body), secret) {
+				t.Errorf("%s %s: got %d, Location %q, body %q: want the query in neither", method, p, resp.StatusCode, loc, body)
+			}
+		}
+	}
+}

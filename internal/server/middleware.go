@@ -70,6 +70,40 @@ func canonicalPaths(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.URL.RawQuery != "" {
+			w = &noQueryRedirects{ResponseWriter: w, query: r.URL.RawQuery}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// noQueryRedirects drops the request's own query string from a redirect's
+// Location: http.ServeMux redirects /x to /x/ copying the query, which
+// may hold credentials (the per-service endpoint takes them there). A
+// redirect that builds its own query (the console's ?next=) is left alone.
+type noQueryRedirects struct {
+	http.ResponseWriter
+	query string
+	drop  bool // the body of a rewritten redirect, which repeats the URL
+}
+
+func (n *noQueryRedirects) WriteHeader(status int) {
+	if status >= 300 && status < 400 {
+		if loc := n.Header().Get("Location"); strings.HasSuffix(loc, "?"+n.query) {
+			n.Header().Set("Location", strings.TrimSuffix(loc, "?"+n.query))
+			n.Header().Del("Content-Type")
+			n.drop = true
+		}
+	}
+	n.ResponseWriter.WriteHeader(status)
+}
+
+func (n *noQueryRedirects) Write(b []byte) (int, error) {
+	if n.drop {
+		return len(b), nil
+	}
+	return n.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (n *noQueryRedirects) Unwrap() http.ResponseWriter { return n.ResponseWriter }

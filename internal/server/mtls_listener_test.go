@@ -38,7 +38,7 @@ func tlsClient(ca *mtlstest.CA, cert *mtlstest.Leaf, asked *bool, maxVersion uin
 }
 
 // TestListenerTLSAsksForClientCertificate serves a handler the way Run
-// does (newHTTPServer with listenerTLS) and shows that on the public
+// does (newHTTPServer, serveFramed with listenerTLS) and shows that on the public
 // listener a client certificate, self-signed or not, reaches the
 // handler's r.TLS without being verified or required, and that the admin
 // listener does not ask for one.
@@ -64,8 +64,7 @@ func TestListenerTLSAsksForClientCertificate(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := newHTTPServer(seen, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		srv.TLSConfig = listenerTLS(public)
-		go srv.ServeTLS(ln, certFile, keyFile)
+		go serveFramed(srv, ln, listenerTLS(public), certFile, keyFile)
 		t.Cleanup(func() { srv.Close() })
 		return "https://" + ln.Addr().String()
 	}

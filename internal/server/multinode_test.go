@@ -123,6 +123,7 @@ func TestMultiNode(t *testing.T) {
 	})
 
 	t.Run("changes reach every node", func(t *testing.T) { testChangesReachEveryNode(t, c, main) })
+	t.Run("a deleted tenant leaves every node", func(t *testing.T) { testTenantDeletedEverywhere(t, c) })
 	t.Run("a rotated key is published everywhere before it signs", func(t *testing.T) { testClusterKeyRotation(t, c, main) })
 	t.Run("a killed node costs the others nothing", func(t *testing.T) { testKilledNode(t, c, main) })
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/dpop"
+	"github.com/gatehouse/gatehouse/internal/framing"
 	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
@@ -414,7 +415,8 @@ const (
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           framing.Middleware(h),
+		ConnContext:       framing.ConnContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -439,6 +441,25 @@ func listenerTLS(public bool) *tls.Config {
 	return c
 }
 
+// serveFramed serves srv on ln, over TLS with tlsCfg and the key pair
+// when certFile is set, through package framing: a request carrying both
+// Content-Length and Transfer-Encoding is refused (net/http would read it
+// as chunked, hiding the Content-Length a proxy in front may have used).
+func serveFramed(srv *http.Server, ln net.Listener, tlsCfg *tls.Config, certFile, keyFile string) error {
+	if certFile == "" {
+		return srv.Serve(framing.Listener(ln))
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	tlsCfg.Certificates = []tls.Certificate{pair}
+	tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+	srv.TLSConfig = tlsCfg
+	return srv.Serve(framing.TLSListener(ln, tlsCfg))
+}
+
 // Run serves until ctx is done, then shuts down gracefully: listeners stop
 // accepting, requests in flight finish, background work stops.
 func (s *Server) Run(ctx context.Context) error {
@@ -454,13 +475,7 @@ func (s *Server) Run(ctx context.Context) error {
 		srv := newHTTPServer(h, s.log)
 		servers = append(servers, srv)
 		go func() {
-			var err error
-			if s.cfg.TLSCert != "" {
-				srv.TLSConfig = listenerTLS(public)
-				err = srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
-			} else {
-				err = srv.Serve(ln)
-			}
+			err := serveFramed(srv, ln, listenerTLS(public), s.cfg.TLSCert, s.cfg.TLSKey)
 			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error("listener failed", "addr", addr, "err", err)
 			}

@@ -17,6 +17,8 @@ var (
 	// ErrNotSupported is returned by ListenChanges when the database has no
 	// notifications (SQLite; CockroachDB and YugabyteDB): nodes poll.
 	ErrNotSupported = errors.New("not supported by this database")
+	// ErrInUse refuses to delete what others still depend on.
+	ErrInUse = errors.New("in use")
 )
 
 // Store is the whole persistence contract. Every method takes a context first
@@ -54,6 +56,14 @@ type Store interface {
 	// transaction. It reports false, changing nothing, when kid is no
 	// longer next: another node promoted it first.
 	PromoteKey(ctx context.Context, kid string, retiredAt, removeAfter time.Time) (bool, error)
+
+	// DeleteTenant deletes a tenant and, with cascade, its environments,
+	// clients and trusts, in one transaction appending one change per
+	// entity deleted. Without cascade it returns ErrInUse, deleting
+	// nothing, while any of those belongs to the tenant.
+	DeleteTenant(ctx context.Context, id string, cascade bool) (Deleted, error)
+	// DeleteEnvironment is DeleteTenant for one environment and its clients.
+	DeleteEnvironment(ctx context.Context, tenant, id string, cascade bool) (Deleted, error)
 
 	TrustStore
 	TokenStore

@@ -122,6 +122,18 @@ type Client struct {
 	Auth      ClientAuth `json:"auth"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// TokensNotBefore, when set, is when the client was last disabled:
+	// gatehouse's own checks (admin API, console) refuse its tokens and
+	// sessions issued before then, so that enabling it again does not
+	// bring them back.
+	TokensNotBefore time.Time `json:"tokens_not_before,omitzero"`
+}
+
+// IssuedTooEarly reports whether a token or session of c issued at iat
+// (whole seconds, as in a JWT) predates c.TokensNotBefore. A token of the
+// very second of the cut-off is refused too: iat cannot tell it apart.
+func (c Client) IssuedTooEarly(iat time.Time) bool {
+	return !c.TokensNotBefore.IsZero() && iat.Unix() <= c.TokensNotBefore.Unix()
 }
 
 // Client authentication methods (DESIGN §8). The secret methods are the
@@ -367,3 +379,22 @@ func ValidClientID(id string) bool {
 	}
 	return true
 }
+
+// Deleted lists what a cascading delete removed, in the order removed:
+// client ids, then environments (as EnvironmentKey), then trusts (as
+// TrustKey), then the tenant.
+type Deleted struct {
+	Clients      []string `json:"clients"`
+	Environments []string `json:"environments"`
+	Trusts       []string `json:"trusts,omitempty"`
+	Tenant       string   `json:"tenant,omitempty"`
+}
+
+// ClientRevocationPrefix starts the Revocation.JTI that revokes every
+// token of a deleted client (the rest is its id), issued up to the
+// revocation's RevokedAt: a gateway, which checks JWTs offline, learns of
+// the deletion from the revocation list it already polls.
+const ClientRevocationPrefix = "client:"
+
+// MaxTokenTTL is the longest lifetime any token can have (API.Validate).
+const MaxTokenTTL = 30 * 24 * time.Hour

@@ -81,6 +81,16 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 	return inspected{Introspection: in, opaque: hash}, true, nil
 }
 
+// holderStands reports whether the client a token was issued to still
+// exists and is that client: a deleted client's tokens are inactive (its
+// JWTs still verify offline until they expire, but not here), and so are
+// tokens of an earlier client under the same id (an imported id, deleted
+// and imported again).
+func (i *Issuer) holderStands(t Introspection) bool {
+	c, ok := i.catalog.Client(t.ClientID)
+	return ok && t.IssuedAt >= c.CreatedAt.Unix()
+}
+
 // mayInspect reports whether caller may see or revoke a token of owner.
 func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 	if caller.ID == owner {
@@ -101,7 +111,7 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr st
 		return Introspection{}, oauth.ErrInvalidRequest("token is required.")
 	}
 	t, ok, err := i.inspect(ctx, req.Token)
-	if err != nil || !ok || !i.mayInspect(caller, t.ClientID) {
+	if err != nil || !ok || !i.mayInspect(caller, t.ClientID) || !i.holderStands(t.Introspection) {
 		return Introspection{}, err
 	}
 	return t.Introspection, nil

@@ -168,3 +168,26 @@ func TestOpaqueRevokedByJTI(t *testing.T) {
 		t.Errorf("another node after its sync: got %+v, %v, want inactive", in, err)
 	}
 }
+
+// TestIntrospectDeletedClient: a deleted client's tokens are inactive,
+// JWT and opaque alike, also to the introspection grant, although its
+// JWTs still verify (they are not in the revocation list by jti).
+func TestIntrospectDeletedClient(t *testing.T) {
+	w := newWorld(t)
+	ic := newIntrospectionClients(w)
+	opaque := issue(t, w.iss, ic.site.req(), "streaming-property")
+	jwt := issue(t, w.iss, ic.site.req(), "streaming-catalog")
+	for _, tok := range []string{opaque.Response.AccessToken, jwt.Response.AccessToken} {
+		if !w.introspect(ic.gateway, tok).Active {
+			t.Fatalf("before the delete: got inactive, want active")
+		}
+	}
+	if err := w.admin.DeleteClient(t.Context(), ic.site.id); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"opaque": opaque.Response.AccessToken, "JWT": jwt.Response.AccessToken} {
+		if got := w.introspect(ic.gateway, tok); got != (Introspection{}) {
+			t.Errorf("%s after the delete: got %+v, want only active false", name, got)
+		}
+	}
+}

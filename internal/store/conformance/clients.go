@@ -33,6 +33,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	want.TokenTTL = 15 * time.Minute
 	want.Grants["https://api.example.io"] = []string{"read:things"}
 	want.UpdatedAt = at(time.Hour)
+	want.TokensNotBefore = at(time.Hour)
 	updated, err := s.UpdateClient(ctx, "c1", func(old store.Client) (store.Client, error) {
 		check(t, "UpdateClient: fn's old value", old, newClient("c1"), normClient)
 		want.CreatedAt = old.CreatedAt

@@ -50,6 +50,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},
 		{"ClaimIDs", testClaimIDs},
+		{"DeleteTenant", testDeleteTenant},
+		{"DeleteEnvironment", testDeleteEnvironment},
 		{"LeaseCounters", testLeaseCounters},
 		{"LimitModeRoundTrip", testLimitModeRoundTrip},
 		{"TrustCRUD", testTrustCRUD},
@@ -208,6 +210,7 @@ func normClient(x store.Client) store.Client {
 	}
 	x.Secrets = secrets
 	x.CreatedAt, x.UpdatedAt = normTime(x.CreatedAt), normTime(x.UpdatedAt)
+	x.TokensNotBefore = normTime(x.TokensNotBefore)
 	return x
 }
 

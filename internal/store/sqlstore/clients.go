@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day, auth, limit_mode`
+const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day, auth, limit_mode, tokens_not_before`
 
 const clientByID = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 
@@ -27,8 +27,8 @@ type sharedDecoder struct {
 func (d *sharedDecoder) scan(r row) (store.Client, error) {
 	var c store.Client
 	var grants, secrets, auth string
-	var ttl, created, updated int64
-	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay, &auth, &c.Limits.Mode); err != nil {
+	var ttl, created, updated, notBefore int64
+	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay, &auth, &c.Limits.Mode, &notBefore); err != nil {
 		return c, err
 	}
 	var ok bool
@@ -53,6 +53,7 @@ func (d *sharedDecoder) scan(r row) (store.Client, error) {
 	}
 	c.TokenTTL = time.Duration(ttl) * time.Second
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.TokensNotBefore = fromMicros(notBefore)
 	return c, nil
 }
 
@@ -67,11 +68,11 @@ func clientArgs(c store.Client) []any {
 	secrets, _ := json.Marshal(c.Secrets)
 	auth, _ := json.Marshal(c.Auth)
 	return []any{c.ID, c.Name, c.Tenant, c.Environment, string(grants), string(secrets), c.Disabled,
-		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt), c.Limits.RatePerSecond, c.Limits.QuotaHour, c.Limits.QuotaDay, string(auth), c.Limits.Mode}
+		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt), c.Limits.RatePerSecond, c.Limits.QuotaHour, c.Limits.QuotaDay, string(auth), c.Limits.Mode, micros(c.TokensNotBefore)}
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
 }
 
 // CreateClients inserts clients in one transaction, each with its
@@ -117,7 +118,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 	return updateRow(ctx, s, rowUpdate[store.Client]{
 		what: "client " + id, kind: store.ChangeClient, key: id,
 		get: clientByID, scan: scanClient,
-		set: `UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ?, auth = ?, limit_mode = ? WHERE id = ?`,
+		set: `UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ?, auth = ?, limit_mode = ?, tokens_not_before = ? WHERE id = ?`,
 		put: func(old, c store.Client) (store.Client, []any) {
 			c.ID = old.ID
 			return c, clientArgs(c)[1:]
