@@ -10,7 +10,8 @@
 // one node) memory is the whole truth and no request waits on anything.
 //
 // While the shared table cannot be reached, the Cache keeps answering from
-// memory, so single use then holds per node only; Degraded says so.
+// memory, so single use then holds per node only; the table lives in the
+// store, so the node's readiness already reports the store unavailable.
 //
 // It must not know what the ids are for: callers namespace their keys.
 package replay
