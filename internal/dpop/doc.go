@@ -14,7 +14,8 @@
 // [Proof.ExpiresAt].
 //
 // The public verify package imports this one, so it must depend only on
-// the standard library, go-jose and internal/jwks (itself the standard
-// library and go-jose), never on the server's packages; it
+// the standard library, go-jose, internal/jwks (itself the standard
+// library and go-jose) and internal/jwtclaim (iat as a NumericDate, read
+// as verify and assertion read theirs), never on the server's packages; it
 // must not read configuration, log, or choose status codes.
 package dpop
