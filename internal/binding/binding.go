@@ -17,13 +17,31 @@ import (
 )
 
 // Confirmation is what a token's cnf claim (RFC 7800) binds it to; empty
-// fields bind nothing.
+// fields bind nothing. Its JSON form is the cnf claim's, as a JWT and an
+// introspection answer carry it; read one with FromClaim.
 type Confirmation struct {
 	// JKT is cnf.jkt: the RFC 7638 thumbprint of the DPoP key (RFC 9449 §6).
-	JKT string
+	JKT string `json:"jkt,omitempty"`
 	// X5TS256 is cnf.x5t#S256: the base64url SHA-256 of the client
 	// certificate's DER form (RFC 8705 §3.1).
-	X5TS256 string
+	X5TS256 string `json:"x5t#S256,omitempty"`
+}
+
+// ErrUnenforceable is a cnf claim that holds neither a jkt nor an
+// x5t#S256: a binding by a method a resource cannot enforce.
+var ErrUnenforceable = errors.New("cnf holds neither jkt nor x5t#S256")
+
+// FromClaim reads a verified token's cnf claim as decoded from JSON: nil
+// (no cnf) binds nothing; a cnf this package cannot enforce is
+// ErrUnenforceable, since such a binding must not pass as none.
+func FromClaim(cnf *Confirmation) (Confirmation, error) {
+	switch {
+	case cnf == nil:
+		return Confirmation{}, nil
+	case cnf.JKT == "" && cnf.X5TS256 == "":
+		return Confirmation{}, ErrUnenforceable
+	}
+	return *cnf, nil
 }
 
 // Reasons a request is refused, in Refusal.Err. Their texts are safe to

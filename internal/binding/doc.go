@@ -8,7 +8,9 @@
 // through it, so a product API behind either sees the same rules.
 //
 // It checks the request, not the token: the caller has already verified
-// the token (offline or by introspection) and hands over its cnf.
+// the token (offline or by introspection) and hands over its cnf, read
+// with FromClaim, which refuses a cnf that binds by no method enforced
+// here rather than let it pass as unbound.
 //
 // verify, a public package, imports it: it may import only the standard
 // library, internal/bearer and internal/dpop, never the server's
