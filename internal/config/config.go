@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatehouse/gatehouse/internal/mtls"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 )
 
 // Config is everything `gatehouse serve` reads.
@@ -227,14 +228,10 @@ func (c *Config) Validate() error {
 			bad("legacy_sunset %q is not a date like 2027-06-30", c.LegacySunset)
 		}
 	}
-	for _, p := range c.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				bad("trusted_proxy %q is not a CIDR or address", p)
-			}
-		}
+	for _, err := range proxy.CheckSettings("trusted_proxies (--trusted-proxy)", c.TrustedProxies, c.ClientCertHeader) {
+		bad("%v", err)
 	}
-	c.validateClientCerts(bad)
+	c.validateClientCA(bad)
 	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < time.Hour) {
 		bad("key_rotation must be 0 (off) or at least 1h")
 	}
@@ -258,37 +255,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// validateClientCerts checks the RFC 8705 settings: the CA bundle is read
-// now, so that a wrong file stops the start rather than every
-// tls_client_auth request; the header needs a proxy it can come from.
-func (c *Config) validateClientCerts(bad func(string, ...any)) {
+// validateClientCA reads the RFC 8705 CA bundle now, so that a wrong file
+// stops the start rather than every tls_client_auth request.
+func (c *Config) validateClientCA(bad func(string, ...any)) {
 	if c.ClientCA != "" {
 		if _, err := mtls.LoadCAs(c.ClientCA); err != nil {
 			bad("client_ca: %v", err)
 		}
 	}
-	if c.ClientCertHeader == "" {
-		return
-	}
-	if !isHeaderName(c.ClientCertHeader) {
-		bad("client_cert_header %q is not an HTTP header name", c.ClientCertHeader)
-	}
-	if len(c.TrustedProxies) == 0 {
-		bad("client_cert_header %q needs trusted_proxies (--trusted-proxy): the header is read only from a trusted proxy, so without one no certificate would ever arrive", c.ClientCertHeader)
-	}
-}
-
-// isHeaderName reports whether s is an RFC 9110 field name (a token).
-func isHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.

@@ -240,7 +240,7 @@ func TestValidateErrors(t *testing.T) {
 			c.LegacyHosts = []string{"old.example.io"}
 			c.LegacySunset = "30/06/2027"
 		}, `legacy_sunset "30/06/2027" is not a date`},
-		{"bad trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `trusted_proxy "proxy.local" is not a CIDR or address`},
+		{"bad trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `trusted_proxies (--trusted-proxy): "proxy.local" is not an IP address or CIDR prefix`},
 		{"key rotation under 1h", func(c *config.Config) { c.KeyRotation = 59 * time.Minute }, "key_rotation must be 0 (off) or at least 1h"},
 		{"key rotation negative", func(c *config.Config) { c.KeyRotation = -time.Hour }, "key_rotation must be 0 (off) or at least 1h"},
 		{"negative publish delay", func(c *config.Config) { c.KeyPublishDelay = -time.Second }, "key_publish_delay must not be negative"},
