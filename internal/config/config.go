@@ -56,6 +56,11 @@ type Config struct {
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
 	// never from a file or flag (those end up in shell history and repos).
 	KEK string `yaml:"-"`
+
+	// clientCA is the bundle Validate read from clientCAPath (ClientCA
+	// then), so that a start reads the file once.
+	clientCA     *mtls.Authority
+	clientCAPath string
 }
 
 // Default returns the settings of a development start.
@@ -256,13 +261,33 @@ func (c *Config) Validate() error {
 }
 
 // validateClientCA reads the RFC 8705 CA bundle now, so that a wrong file
-// stops the start rather than every tls_client_auth request.
+// stops the start rather than every tls_client_auth request, and keeps it
+// for ClientAuthority.
 func (c *Config) validateClientCA(bad func(string, ...any)) {
-	if c.ClientCA != "" {
-		if _, err := mtls.LoadCAs(c.ClientCA); err != nil {
-			bad("client_ca: %v", err)
-		}
+	c.clientCA, c.clientCAPath = nil, ""
+	if c.ClientCA == "" {
+		return
 	}
+	ca, err := mtls.LoadAuthority(c.ClientCA)
+	if err != nil {
+		bad("client_ca: %v", err)
+		return
+	}
+	c.clientCA, c.clientCAPath = ca, c.ClientCA
+}
+
+// ClientAuthority is the CA bundle of ClientCA, nil when none is set: the
+// one Validate read, so that the file is read once at start. On a Config
+// that Validate has not checked since ClientCA was set, it reads the file
+// now.
+func (c *Config) ClientAuthority() (*mtls.Authority, error) {
+	switch {
+	case c.ClientCA == "":
+		return nil, nil
+	case c.clientCA != nil && c.clientCAPath == c.ClientCA:
+		return c.clientCA, nil
+	}
+	return mtls.LoadAuthority(c.ClientCA)
 }
 
 // DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.

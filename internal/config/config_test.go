@@ -423,3 +423,29 @@ func TestValidatedDefaultIssuerWarnsOnWildcard(t *testing.T) {
 		t.Errorf("InsecureIssuerWarning: got none, want a warning for plain http on 0.0.0.0")
 	}
 }
+
+// TestClientAuthorityReadOnce: the CA bundle Validate read is the one the
+// server gets, without reading the file again; a ClientCA changed after
+// Validate is read afresh.
+func TestClientAuthorityReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	bundle := mtlstest.WritePEM(t, filepath.Join(dir, "ca.pem"), mtlstest.NewCA(t, "clients").Cert)
+	c := config.Default()
+	if ca, err := c.ClientAuthority(); ca != nil || err != nil {
+		t.Errorf("no client_ca: got %v, %v; want nil, nil", ca, err)
+	}
+	c.ClientCA = bundle
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(bundle); err != nil {
+		t.Fatal(err)
+	}
+	if ca, err := c.ClientAuthority(); ca == nil || err != nil {
+		t.Errorf("after Validate, with the file gone: got %v, %v; want the bundle Validate read", ca, err)
+	}
+	c.ClientCA = filepath.Join(dir, "other.pem")
+	if _, err := c.ClientAuthority(); err == nil {
+		t.Errorf("ClientCA changed since Validate to a missing file: got no error, want the file read afresh")
+	}
+}
