@@ -13,6 +13,8 @@
 // here rather than let it pass as unbound.
 //
 // verify, a public package, imports it: it may import only the standard
-// library, internal/bearer and internal/dpop, never the server's
-// packages, and it must not log.
+// library, internal/bearer, internal/dpop and internal/replay (proofs
+// single-use in memory, the cache the token endpoint uses too; itself
+// the standard library only), never the server's packages, and it must
+// not log.
 package binding

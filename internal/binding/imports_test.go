@@ -14,11 +14,12 @@ func TestImports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := []string{"github.com/gatehouse/gatehouse/internal/bearer", "github.com/gatehouse/gatehouse/internal/dpop"}
+	allowed := []string{"github.com/gatehouse/gatehouse/internal/bearer", "github.com/gatehouse/gatehouse/internal/dpop",
+		"github.com/gatehouse/gatehouse/internal/replay"}
 	for _, path := range pkg.Imports {
 		first, _, _ := strings.Cut(path, "/")
 		if strings.Contains(first, ".") && !slices.Contains(allowed, path) {
-			t.Errorf("got import %q, want the standard library, internal/bearer and internal/dpop only", path)
+			t.Errorf("got import %q, want the standard library, internal/bearer, internal/dpop and internal/replay only", path)
 		}
 	}
 }

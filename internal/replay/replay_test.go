@@ -147,3 +147,23 @@ func TestUseDuringOutage(t *testing.T) {
 		t.Errorf("after the outage: got %v, claimed in the table %v; want nil, true", err, shared.has("k2"))
 	}
 }
+
+// TestUseConcurrent: of many requests racing with one id (a replayed DPoP
+// proof at a resource, with memory only), exactly one passes.
+func TestUseConcurrent(t *testing.T) {
+	c := New(nil, 0, nil)
+	id := ID{Key: "dpop:jkt:jti", ExpiresAt: time.Now().Add(time.Minute)}
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if c.Use(context.Background(), id) == nil {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := passed.Load(); got != 1 {
+		t.Errorf("uses that passed: got %d, want 1", got)
+	}
+}
