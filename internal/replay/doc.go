@@ -16,6 +16,7 @@
 // store, so the node's readiness already reports the store unavailable.
 //
 // It must not know what the ids are for: callers namespace their keys.
-// The public verify package imports it (through internal/binding), so it
-// imports only the standard library, never the server's packages.
+// The public verify package imports it (through internal/binding, whose
+// TestImports checks this), so it imports only the standard library,
+// never the server's packages.
 package replay
