@@ -21,6 +21,7 @@ func apiFlags(fs *pflag.FlagSet) {
 	fs.String("alg", "", "signing algorithm: RS256, ES256 or EdDSA (create default RS256)")
 	fs.String("service", "", "path name of the per-service endpoint /{service}/v1/oauth2/token")
 	fs.String("reuse-window", "", "hand a client asking again within this window the token it holds, e.g. 1m (0: off)")
+	fs.StringArray("accept-exchange-from", nil, "an audience whose tokens clients may exchange for this API's (repeatable; '' alone clears the list)")
 }
 
 // apiInput turns the flags that were given into an admin.APIInput.
@@ -42,6 +43,11 @@ func apiInput(fs *pflag.FlagSet, audience string) (admin.APIInput, error) {
 			scopes = append(scopes, store.Scope{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
 		}
 		in.Scopes = &scopes
+	}
+	if fs.Changed("accept-exchange-from") {
+		raw, _ := fs.GetStringArray("accept-exchange-from")
+		from := nonEmpty(raw)
+		in.AcceptExchangeFrom = &from
 	}
 	if rw := str("reuse-window"); rw != nil {
 		d, err := admin.ParseDuration(*rw)
@@ -65,7 +71,8 @@ func apiInput(fs *pflag.FlagSet, audience string) (admin.APIInput, error) {
 func printAPI(cmd *cobra.Command, a admin.APIView) error {
 	return fields(cmd, a, "audience", a.Audience, "name", a.Name,
 		"scopes", strings.Join(store.ScopeNames(a.Scopes), " "), "token_ttl", formatDuration(a.TokenTTL),
-		"token_format", a.TokenFormat, "signing_alg", a.SigningAlg, "service", orDash(a.Service), "reuse_window", reuseText(a.ReuseWindow))
+		"token_format", a.TokenFormat, "signing_alg", a.SigningAlg, "service", orDash(a.Service), "reuse_window", reuseText(a.ReuseWindow),
+		"accept_exchange_from", orDash(strings.Join(a.AcceptExchangeFrom, " ")))
 }
 
 func reuseText(d *admin.Duration) string {

@@ -88,8 +88,18 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("client get shows the secret")
 	}
 	mustJSON(t, &got, "client", "update", id, "--rate-limit", "5/s")
-	if l, _ := got["limits"].(map[string]any); l["rate_per_second"] != float64(5) {
-		t.Errorf("client update --rate-limit: got %v", got["limits"])
+	if l, _ := got["limits"].(map[string]any); l["rate_per_second"] != float64(5) || l["quota_hour"] != float64(100) {
+		t.Errorf("client update --rate-limit: got %v, want the rate limit set and the quota kept", got["limits"])
+	}
+	mustJSON(t, &got, "client", "update", id, "--limit-mode", "log-only")
+	if l, _ := got["limits"].(map[string]any); l["mode"] != "log-only" || l["rate_per_second"] != float64(5) || l["quota_hour"] != float64(100) {
+		t.Errorf("client update --limit-mode: got %v, want log-only and the limits kept", got["limits"])
+	}
+	var ten map[string]any
+	mustJSON(t, &ten, "tenant", "update", "acme", "--quota", "1000/h")
+	mustJSON(t, &ten, "tenant", "update", "acme", "--quota", "5000/d", "--limit-mode", "log-only")
+	if l, _ := ten["limits"].(map[string]any); l["mode"] != "log-only" || l["quota_hour"] != float64(1000) || l["quota_day"] != float64(5000) {
+		t.Errorf("tenant update: got %v, want both quotas and log-only", ten["limits"])
 	}
 	mustJSON(t, &got, "client", "disable", id)
 	if got["disabled"] != true {
@@ -158,6 +168,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"client", "create", "--tenant", "x", "--name", "x", "--grant", "nonsense"}, "AUDIENCE=SCOPE"},
 		{[]string{"client", "get", "nobody"}, "not found"},
 		{[]string{"client", "update", "x", "--quota", "5/w"}, "N/h or N/d"},
+		{[]string{"client", "update", "x", "--limit-mode", "lax"}, "enforce or log-only"},
+		{[]string{"tenant", "update", "acme", "--limit-mode", "lax"}, "enforce or log-only"},
 		{[]string{"api", "create", "--audience", "https://x.example", "--ttl", "soon"}, "duration"},
 		{[]string{"tenant", "list", "--credentials", "/nonexistent.json"}, "admin-client.json"},
 	}

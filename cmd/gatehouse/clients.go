@@ -55,7 +55,7 @@ func printClient(cmd *cobra.Command, c admin.ClientView) error {
 		"disabled", fmt.Sprint(c.Disabled))
 	pairs = append(pairs, authPairs(c)...)
 	if l := c.Limits; l.Any() {
-		pairs = append(pairs, "limits", fmt.Sprintf("rate %d/s, quota %d/h, %d/d (0: none)", l.RatePerSecond, l.QuotaHour, l.QuotaDay))
+		pairs = append(pairs, "limits", fmt.Sprintf("rate %d/s, quota %d/h, %d/d (0: none), %s", l.RatePerSecond, l.QuotaHour, l.QuotaDay, limitMode(l)))
 	}
 	if c.TokenTTL != nil {
 		pairs = append(pairs, "token_ttl", formatDuration(*c.TokenTTL))
@@ -101,7 +101,7 @@ func newClientCmd() *cobra.Command {
 			if in.SecretExpiresIn, err = durationFlag(fs, "secret-expires-in"); err != nil {
 				return err
 			}
-			if in.Limits, err = limitFlags(fs); err != nil {
+			if in.Limits, err = limitFlags(fs, store.Limits{}); err != nil {
 				return err
 			}
 			if in.AuthInput, err = authFlags(cmd, true); err != nil {
@@ -170,11 +170,20 @@ func newClientCmd() *cobra.Command {
 			if ttl != nil {
 				patch["token_ttl"] = ttl
 			}
-			limits, err := limitFlags(fs)
-			if err != nil {
-				return err
-			}
-			if limits != nil {
+			if limitsChanged(fs) {
+				// The API replaces a client's limits as a whole: start
+				// from the ones it has, so that each flag changes one.
+				if _, err := limitFlags(fs, store.Limits{}); err != nil {
+					return err // a bad flag, before asking the server
+				}
+				var cur admin.ClientView
+				if err := adminCall(cmd, "GET", adminclient.Path("admin", "v1", "clients", args[0]), nil, &cur); err != nil {
+					return err
+				}
+				limits, err := limitFlags(fs, cur.Limits)
+				if err != nil {
+					return err
+				}
 				patch["limits"] = limits
 			}
 			auth, err := authFlags(cmd, false)
@@ -263,6 +272,15 @@ func newClientCmd() *cobra.Command {
 }
 
 // clientCall sends one request about client id and prints the client.
+// adminCall calls the admin API once.
+func adminCall(cmd *cobra.Command, method, path string, body, out any) error {
+	c, err := apiClient(cmd)
+	if err != nil {
+		return err
+	}
+	return c.Do(cmd.Context(), method, path, body, out)
+}
+
 func clientCall(cmd *cobra.Command, method, id, action string, body any) error {
 	c, err := apiClient(cmd)
 	if err != nil {

@@ -13,15 +13,41 @@ import (
 func addLimitFlags(fs *pflag.FlagSet) {
 	fs.String("rate-limit", "", "token requests a second, e.g. 50/s (0 removes it)")
 	fs.StringArray("quota", nil, "tokens an hour or a day, e.g. 1000/h or 20000/d (repeatable; 0/h removes one)")
+	addLimitModeFlag(fs)
 }
 
-// limitFlags reads --rate-limit N/s and --quota N/h|N/d; nil when neither
-// was given.
-func limitFlags(fs *pflag.FlagSet) (*store.Limits, error) {
-	if !fs.Changed("rate-limit") && !fs.Changed("quota") {
+func addLimitModeFlag(fs *pflag.FlagSet) {
+	fs.String("limit-mode", "", "enforce (refuse past a limit; the default) or log-only (let through, log and count)")
+}
+
+// limitFlagNames are the flags limitFlags reads.
+var limitFlagNames = []string{"rate-limit", "quota", "limit-mode"}
+
+// limitsChanged reports whether a limit flag was given.
+func limitsChanged(fs *pflag.FlagSet) bool {
+	for _, f := range limitFlagNames {
+		if fs.Changed(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitFlags reads --rate-limit N/s, --quota N/h|N/d and --limit-mode
+// over base (what is set now: a flag not given leaves its limit alone);
+// nil when none was given.
+func limitFlags(fs *pflag.FlagSet, base store.Limits) (*store.Limits, error) {
+	if !limitsChanged(fs) {
 		return nil, nil
 	}
-	var l store.Limits
+	l := base
+	if fs.Changed("limit-mode") {
+		v, _ := fs.GetString("limit-mode")
+		if v != store.LimitEnforce && v != store.LimitLogOnly {
+			return nil, fmt.Errorf("--limit-mode %q: write enforce or log-only", v)
+		}
+		l.Mode = v
+	}
 	if fs.Changed("rate-limit") {
 		v, _ := fs.GetString("rate-limit")
 		n, err := parsePer(v, "s")
@@ -60,4 +86,12 @@ func parsePer(v, unit string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a count like 100/%s", v, unit)
 	}
 	return n, nil
+}
+
+// limitMode names the mode of l for display.
+func limitMode(l store.Limits) string {
+	if l.Mode == "" {
+		return store.LimitEnforce
+	}
+	return l.Mode
 }

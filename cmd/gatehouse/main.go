@@ -33,6 +33,7 @@ func newRootCmd() *cobra.Command {
 		newEnvCmd(),
 		newAPICmd(),
 		newClientCmd(),
+		newTrustCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
 		newConsoleCmd(),

@@ -62,7 +62,7 @@ func addConfigFlags(fs *pflag.FlagSet) {
 	defaults := map[string]string{
 		"addr": def.Addr, "data-dir": def.DataDir, "key-rotation": def.KeyRotation.String(),
 		"key-publish-delay": def.KeyPublishDelay.String(), "log-level": def.LogLevel, "log-format": def.LogFormat,
-		"audit-retention": def.AuditRetention.String(), "snapshot-every": def.SnapshotEvery.String(),
+		"audit-retention": def.AuditRetention.String(), "snapshot-every": def.SnapshotEvery.String(), "audit-spool-sync": def.AuditSpoolSync,
 	}
 	fs.String("config", "", "YAML config file (env GATEHOUSE_CONFIG)")
 	for _, s := range config.Settings {

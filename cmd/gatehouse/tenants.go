@@ -45,27 +45,36 @@ func newTenantCmd() *cobra.Command {
 		},
 	}
 	update := &cobra.Command{
-		Use: "update ID --quota N/h --quota N/d", Short: "Set a tenant's token quotas (shared by all its clients)", Args: cobra.ExactArgs(1),
+		Use: "update ID [--quota N/h] [--quota N/d] [--limit-mode enforce|log-only]", Short: "Set a tenant's token quotas (shared by all its clients)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := limitFlags(cmd.Flags())
-			if err != nil {
-				return err
+			if !limitsChanged(cmd.Flags()) {
+				return usageError("give --quota N/h and/or --quota N/d, or --limit-mode")
 			}
-			if l == nil {
-				return usageError("give --quota N/h and/or --quota N/d")
+			if _, err := limitFlags(cmd.Flags(), store.Limits{}); err != nil {
+				return err // a bad flag, before asking the server
 			}
 			c, err := apiClient(cmd)
 			if err != nil {
 				return err
 			}
 			var t store.Tenant
+			// The API replaces a tenant's limits as a whole: start from
+			// the ones it has, so that each flag changes one.
+			if err := c.Do(cmd.Context(), "GET", adminclient.Path("admin", "v1", "tenants", args[0]), nil, &t); err != nil {
+				return err
+			}
+			l, err := limitFlags(cmd.Flags(), t.Limits)
+			if err != nil {
+				return err
+			}
 			if err := c.Do(cmd.Context(), "PATCH", adminclient.Path("admin", "v1", "tenants", args[0]), map[string]any{"limits": l}, &t); err != nil {
 				return err
 			}
-			return fields(cmd, t, "id", t.ID, "name", t.Name, "quota", fmt.Sprintf("%d/h, %d/d (0: none)", t.Limits.QuotaHour, t.Limits.QuotaDay))
+			return fields(cmd, t, "id", t.ID, "name", t.Name, "quota", fmt.Sprintf("%d/h, %d/d (0: none)", t.Limits.QuotaHour, t.Limits.QuotaDay), "limit mode", limitMode(t.Limits))
 		},
 	}
 	update.Flags().StringArray("quota", nil, "tokens an hour or a day for the whole tenant, e.g. 10000/h or 100000/d (repeatable)")
+	addLimitModeFlag(update.Flags())
 	return adminGroup("tenant", "Manage tenants", create, list, update)
 }
 

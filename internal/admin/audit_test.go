@@ -56,6 +56,15 @@ func TestEachChangeIsAudited(t *testing.T) {
 			secrets = append(secrets, plain)
 			return err
 		}, false, false, func() bool { c, _ := w.cat.Client(id); return len(c.Secrets) == 2 }},
+		{"trust.create", "globex/gh", func() error {
+			return first(w.svc.CreateTrust(ctx, store.Trust{Tenant: "globex", Name: "gh", Issuer: "https://token.actions.githubusercontent.com"}))
+		}, true, false, nil},
+		{"trust.update", "globex/gh", func() error { return first(w.svc.UpdateTrust(ctx, "globex", "gh", TrustPatch{SingleUse: &yes})) }, false, false, nil},
+		{"trust.add_rule", "globex/gh", func() error {
+			return first(w.svc.AddRule(ctx, "globex", "gh", store.TrustRule{Name: "main", Client: id, Match: `claims.ref == "refs/heads/main"`}))
+		}, false, false, nil},
+		{"trust.delete_rule", "globex/gh", func() error { return w.svc.DeleteRule(ctx, "globex", "gh", "main") }, false, false, nil},
+		{"trust.delete", "globex/gh", func() error { return w.svc.DeleteTrust(ctx, "globex", "gh") }, false, true, nil},
 		{"client.delete", "", func() error { return w.svc.DeleteClient(ctx, id) }, false, true,
 			func() bool { _, ok := w.cat.Client(id); return !ok }},
 		{"api.delete", newAPI, func() error { return w.svc.DeleteAPI(ctx, newAPI) }, false, true,

@@ -78,6 +78,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/clients/{id}/rotate-secret", w(h.rotateSecret))
 	mux.Handle("GET /admin/v1/keys", r(h.listKeys))
 	mux.Handle("POST /admin/v1/keys/rotate", w(h.rotateKeys))
+	h.mountTrusts(mux, r, w)
 	mux.Handle("/admin/", h.auth(store.ScopeRead)(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))

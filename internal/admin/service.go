@@ -88,6 +88,9 @@ func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits
 	if l.QuotaHour < 0 || l.QuotaDay < 0 || l.RatePerSecond != 0 {
 		return store.Tenant{}, invalid("a tenant takes hourly and daily quotas (not negative), not a rate limit")
 	}
+	if err := l.Validate(); err != nil {
+		return store.Tenant{}, invalid("%v", err)
+	}
 	var before store.Tenant
 	t, err := s.store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
 		before = t
@@ -130,6 +133,13 @@ func (s *Service) CreateAPI(ctx context.Context, a store.API) (store.API, error)
 	if a.Name == "" {
 		a.Name = a.Audience
 	}
+	if len(a.AcceptExchangeFrom) > 0 {
+		v, err := s.checkExchangeFrom(ctx, a.Audience, a.AcceptExchangeFrom)
+		if err != nil {
+			return a, err
+		}
+		a.AcceptExchangeFrom = v
+	}
 	a.BuiltIn = false
 	a.CreatedAt, a.UpdatedAt = s.now(), s.now()
 	if err := s.store.CreateAPI(ctx, a); err != nil {
@@ -149,14 +159,24 @@ type APIPatch struct {
 	SigningAlg  *string
 	Service     *string
 	ReuseWindow *time.Duration
+	// AcceptExchangeFrom lists the audiences whose tokens may be exchanged
+	// for this API's (checkExchangeFrom); an empty list clears it.
+	AcceptExchangeFrom *[]string
 }
 
 // UpdateAPI changes an API.
 func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (store.API, error) {
+	if p.AcceptExchangeFrom != nil {
+		v, err := s.checkExchangeFrom(ctx, audience, *p.AcceptExchangeFrom)
+		if err != nil {
+			return store.API{}, err
+		}
+		p.AcceptExchangeFrom = &v
+	}
 	var before store.API
 	a, err := s.store.UpdateAPI(ctx, audience, func(a store.API) (store.API, error) {
 		before = a
-		if a.BuiltIn && (p.Scopes != nil || p.Service != nil || p.TokenFormat != nil) {
+		if a.BuiltIn && (p.Scopes != nil || p.Service != nil || p.TokenFormat != nil || p.AcceptExchangeFrom != nil) {
 			return a, invalid("the built-in API %s can change only its name, lifetime and algorithm", a.Audience)
 		}
 		setIf(&a.Name, p.Name)
@@ -166,6 +186,7 @@ func (s *Service) UpdateAPI(ctx context.Context, audience string, p APIPatch) (s
 		setIf(&a.SigningAlg, p.SigningAlg)
 		setIf(&a.Service, p.Service)
 		setIf(&a.ReuseWindow, p.ReuseWindow)
+		setIf(&a.AcceptExchangeFrom, p.AcceptExchangeFrom)
 		if err := a.Validate(); err != nil {
 			return a, invalid("%v", err)
 		}
@@ -406,6 +427,9 @@ func (s *Service) checkGrants(ctx context.Context, grants map[string][]string) e
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	before, err := s.store.GetClient(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := s.checkNoRuleNames(ctx, before); err != nil {
 		return err
 	}
 	if err := s.store.DeleteClient(ctx, id); err != nil {

@@ -66,9 +66,12 @@ type APIView struct {
 	SigningAlg  string        `json:"signing_alg"`
 	Service     string        `json:"service,omitempty"`
 	ReuseWindow *Duration     `json:"reuse_window,omitempty"`
-	BuiltIn     bool          `json:"built_in,omitempty"`
-	CreatedAt   time.Time     `json:"created_at"`
-	UpdatedAt   time.Time     `json:"updated_at"`
+	// AcceptExchangeFrom lists the audiences whose tokens may be
+	// exchanged for this API's (RFC 8693 delegation).
+	AcceptExchangeFrom []string  `json:"accept_exchange_from,omitempty"`
+	BuiltIn            bool      `json:"built_in,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 func apiView(a store.API) APIView {
@@ -76,7 +79,7 @@ func apiView(a store.API) APIView {
 		a.Scopes = []store.Scope{}
 	}
 	v := APIView{Audience: a.Audience, Name: a.Name, Scopes: a.Scopes, TokenTTL: Duration(a.TokenTTL), TokenFormat: a.TokenFormat,
-		SigningAlg: a.SigningAlg, Service: a.Service, BuiltIn: a.BuiltIn, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		SigningAlg: a.SigningAlg, Service: a.Service, AcceptExchangeFrom: a.AcceptExchangeFrom, BuiltIn: a.BuiltIn, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	if a.ReuseWindow > 0 {
 		d := Duration(a.ReuseWindow)
 		v.ReuseWindow = &d
@@ -94,6 +97,8 @@ type APIInput struct {
 	SigningAlg  *string        `json:"signing_alg"`
 	Service     *string        `json:"service"`
 	ReuseWindow *Duration      `json:"reuse_window"`
+	// AcceptExchangeFrom replaces the list when present; [] clears it.
+	AcceptExchangeFrom *[]string `json:"accept_exchange_from"`
 }
 
 func (in APIInput) api() store.API {
@@ -105,12 +110,13 @@ func (in APIInput) api() store.API {
 	setIf(&a.SigningAlg, in.SigningAlg)
 	setIf(&a.Service, in.Service)
 	setIf(&a.ReuseWindow, ptrDuration(in.ReuseWindow))
+	setIf(&a.AcceptExchangeFrom, in.AcceptExchangeFrom)
 	return a
 }
 
 func (in APIInput) patch() APIPatch {
 	return APIPatch{Name: in.Name, Scopes: in.Scopes, TokenTTL: ptrDuration(in.TokenTTL), TokenFormat: in.TokenFormat,
-		SigningAlg: in.SigningAlg, Service: in.Service, ReuseWindow: ptrDuration(in.ReuseWindow)}
+		SigningAlg: in.SigningAlg, Service: in.Service, ReuseWindow: ptrDuration(in.ReuseWindow), AcceptExchangeFrom: in.AcceptExchangeFrom}
 }
 
 // SecretView describes a stored secret without its hash.

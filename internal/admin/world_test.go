@@ -42,9 +42,19 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldAt(t, "")
+}
+
+// newWorldAt is newWorld on the store at dsn ("": SQLite in a temporary
+// directory), for tests that run on PostgreSQL too.
+func newWorldAt(t *testing.T, dsn string) *world {
+	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	st, err := sqlstore.Open(ctx, sqlstore.SQLitePath(dir))
+	if dsn == "" {
+		dsn = sqlstore.SQLitePath(dir)
+	}
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: got %v, want nil", err)
 	}

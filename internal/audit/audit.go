@@ -1,8 +1,3 @@
-// Package audit records who did what and when: admin changes and token
-// issuance. Events are queued in memory and written to the store in
-// batches off the request path, so the token endpoint never waits on the
-// database; a failed batch is kept and retried (the database may be
-// restarting), and Close writes everything still queued.
 package audit
 
 import (
@@ -11,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -32,6 +28,9 @@ type Recorder struct {
 	MaxQueued int
 	// OnDrop, when set, hears how many events were dropped.
 	OnDrop func(n int)
+	// ExportEvery is how often the exporter looks for new events;
+	// ExportBackoff its first wait after a failure (doubling to a minute).
+	ExportEvery, ExportBackoff time.Duration
 
 	mu    sync.Mutex
 	queue []store.AuditEvent
@@ -42,6 +41,15 @@ type Recorder struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	started atomic.Bool
+
+	// spool, when set, holds every event durably before Record returns;
+	// ship carries spooled events to the store, export to the sink.
+	spool     *Spool
+	ship      *reader
+	export    *exporter
+	spoolErrs atomic.Int64
+	appended  atomic.Int64
 }
 
 // New returns a Recorder over st; Start runs its writer.
@@ -49,11 +57,43 @@ func New(st store.AuditStore, log *slog.Logger) *Recorder {
 	return &Recorder{
 		st: st, log: log, now: time.Now,
 		FlushEvery: 500 * time.Millisecond, MaxBatch: 1000, MaxQueued: 1_000_000,
+		ExportEvery: time.Second, ExportBackoff: time.Second,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
 
-// Record queues one event. It never blocks on the database.
+// NewDurable returns a Recorder whose events are appended to sp before
+// Record returns, shipped from there to st in batches (a restart ships
+// what a crashed process left), and, with a sink, exported to it.
+func NewDurable(st store.AuditStore, sp *Spool, sink Sink, log *slog.Logger) *Recorder {
+	r := New(st, log)
+	r.spool = sp
+	r.ship = newReader(sp, "store", sp.Oldest(), r.MaxBatch, log, func(ctx context.Context, payloads [][]byte) error {
+		return st.AppendAudit(ctx, decodeEvents(payloads, log))
+	})
+	if sink != nil {
+		r.export = newExporter(sp, sink, log)
+	}
+	return r
+}
+
+// decodeEvents reads spooled events; one that does not decode (which its
+// checksum makes a bug, not damage) is logged and left out.
+func decodeEvents(payloads [][]byte, log *slog.Logger) []store.AuditEvent {
+	events := make([]store.AuditEvent, 0, len(payloads))
+	for _, p := range payloads {
+		var e store.AuditEvent
+		if err := json.Unmarshal(p, &e); err != nil {
+			log.Error("audit spool: an event does not decode; skipped", "err", err)
+			continue
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+// Record keeps one event: with a spool it returns once the event is in
+// the spool file; it never waits on the database.
 func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	d, err := json.Marshal(detail)
 	if err != nil {
@@ -63,6 +103,19 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	e := store.AuditEvent{
 		ID: eventID(at), At: at, Kind: kind, Actor: actor,
 		ClientID: clientID, Target: target, Detail: string(d),
+	}
+	if r.spool != nil {
+		line, _ := json.Marshal(e)
+		err := r.spool.Append(line)
+		if err == nil {
+			r.appended.Add(1)
+			return
+		}
+		// Keep it in memory (shipped like before) rather than lose it or
+		// refuse the request; the metric and the log say so.
+		if n := r.spoolErrs.Add(1); n == 1 || n%1000 == 0 {
+			r.log.Error("audit spool not writable; keeping events in memory", "err", err, "events", n)
+		}
 	}
 	r.mu.Lock()
 	r.queue = append(r.queue, e)
@@ -89,8 +142,12 @@ func eventID(at time.Time) string {
 	return strconv.FormatInt(at.UnixMicro(), 36) + secret.RandomAlnum(10)
 }
 
-// Start runs the writer until Close.
+// Start runs the writer (and the exporter) until Close.
 func (r *Recorder) Start() {
+	if r.export != nil {
+		r.export.start(r.ExportEvery, r.ExportBackoff)
+	}
+	r.started.Store(true)
 	go func() {
 		defer close(r.stopped)
 		t := time.NewTicker(r.FlushEvery)
@@ -120,15 +177,42 @@ func (r *Recorder) Start() {
 	}()
 }
 
-// Len is how many events wait to be written.
+// Len is how many events wait to be written to the store (of those
+// recorded since this process started).
 func (r *Recorder) Len() int {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.queue)
+	n := len(r.queue)
+	r.mu.Unlock()
+	if r.ship != nil {
+		n += int(max(r.appended.Load()-r.ship.delivered.Load(), 0))
+	}
+	return n
 }
 
-// Flush writes queued events in batches; on error the unwritten ones stay queued.
+// Spool is the recorder's spool, or nil when it keeps events in memory.
+func (r *Recorder) Spool() *Spool { return r.spool }
+
+// SpoolErrors is how many events were kept in memory because the spool
+// could not be written.
+func (r *Recorder) SpoolErrors() int64 { return r.spoolErrs.Load() }
+
+// Exported is how many events reached the export sink, and how many
+// deliveries to it failed.
+func (r *Recorder) Exported() (events, failures int64) {
+	if r.export == nil {
+		return 0, 0
+	}
+	return r.export.r.delivered.Load(), r.export.failures.Load()
+}
+
+// Flush writes spooled and queued events in batches; on error the
+// unwritten ones stay where they are.
 func (r *Recorder) Flush(ctx context.Context) error {
+	if r.ship != nil {
+		if err := r.ship.drain(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		r.mu.Lock()
 		n := min(len(r.queue), r.MaxBatch)
@@ -153,10 +237,20 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 }
 
-// Close stops the writer and writes what is queued, trying until ctx ends.
+// Close stops the writer and writes what is queued, trying until ctx
+// ends; spooled events it cannot write stay in the spool for the next
+// start. The exporter gets one last try.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.once.Do(func() { close(r.stop) })
-	<-r.stopped
+	if r.started.Load() {
+		<-r.stopped
+	}
+	if r.spool != nil {
+		r.spool.Close()
+	}
+	if r.export != nil {
+		defer r.export.close(ctx)
+	}
 	for {
 		err := r.Flush(ctx)
 		if err == nil {
@@ -164,7 +258,11 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			r.log.Error("audit events lost at shutdown", "err", err, "queued", r.Len())
+			if r.spool != nil {
+				r.log.Warn("audit events not in the store yet; the spool keeps them for the next start", "err", err)
+			} else {
+				r.log.Error("audit events lost at shutdown", "err", err, "queued", r.Len())
+			}
 			return err
 		case <-time.After(500 * time.Millisecond):
 		}

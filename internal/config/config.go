@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/proxy"
 )
@@ -56,6 +57,14 @@ type Config struct {
 	// KEK is the key-encryption key; it is read from GATEHOUSE_KEK only,
 	// never from a file or flag (those end up in shell history and repos).
 	KEK string `yaml:"-"`
+	// AuditSpoolSync is the audit spool's fsync policy: always, never, or
+	// a duration (package audit, ParseSync).
+	AuditSpoolSync string `yaml:"audit_spool_sync"`
+	// AuditExport streams audit events to stdout, file:PATH or an http(s)
+	// URL; empty is off. AuditExportAuthorization is the HTTP sink's
+	// Authorization header, from GATEHOUSE_AUDIT_EXPORT_AUTHORIZATION only.
+	AuditExport              string `yaml:"audit_export"`
+	AuditExportAuthorization string `yaml:"-"`
 
 	// clientCA is the bundle Validate read from clientCAPath (ClientCA
 	// then), so that a start reads the file once.
@@ -74,6 +83,7 @@ func Default() Config {
 		SnapshotEvery:   30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
+		AuditSpoolSync:  "1s",
 	}
 }
 
@@ -121,6 +131,8 @@ var Settings = []Setting{
 	{"snapshot-every", "GATEHOUSE_SNAPSHOT_EVERY", "least time between writes of the encrypted snapshot a node on PostgreSQL starts from while the database is down (0: none)"},
 	{"log-level", "GATEHOUSE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "GATEHOUSE_LOG_FORMAT", "json or text"},
+	{"audit-spool-sync", "GATEHOUSE_AUDIT_SPOOL_SYNC", "fsync policy of the audit spool in the data directory: always, never, or at most this long after a write (a duration)"},
+	{"audit-export", "GATEHOUSE_AUDIT_EXPORT", "stream audit events as JSON lines to stdout, file:PATH or an http(s) URL (env GATEHOUSE_AUDIT_EXPORT_AUTHORIZATION sets the HTTP Authorization header)"},
 }
 
 // Set assigns a setting from its text form (an env var or a flag's value).
@@ -169,6 +181,10 @@ func (c *Config) Set(flag, value string) error {
 		c.LogLevel = value
 	case "log-format":
 		c.LogFormat = value
+	case "audit-spool-sync":
+		c.AuditSpoolSync = value
+	case "audit-export":
+		c.AuditExport = value
 	default:
 		return fmt.Errorf("unknown setting %q", flag)
 	}
@@ -198,6 +214,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	c.KEK = getenv("GATEHOUSE_KEK")
+	c.AuditExportAuthorization = getenv("GATEHOUSE_AUDIT_EXPORT_AUTHORIZATION")
 	return nil
 }
 
@@ -246,6 +263,7 @@ func (c *Config) Validate() error {
 	if c.SnapshotEvery < 0 {
 		bad("snapshot_every must be 0 (no snapshot) or a duration such as 30s")
 	}
+	c.validateAudit(bad)
 	if c.KeyPublishDelay < 0 {
 		bad("key_publish_delay must not be negative")
 	}
@@ -288,6 +306,23 @@ func (c *Config) ClientAuthority() (*mtls.Authority, error) {
 		return c.clientCA, nil
 	}
 	return mtls.LoadAuthority(c.ClientCA)
+}
+
+// validateAudit checks the spool's fsync policy and the export target;
+// both live in the data directory's spool, so they need one.
+func (c *Config) validateAudit(bad func(string, ...any)) {
+	if _, err := audit.ParseSync(c.AuditSpoolSync); err != nil {
+		bad("audit_spool_sync: %v", err)
+	}
+	if c.AuditExport == "" {
+		return
+	}
+	if err := audit.CheckTarget(c.AuditExport); err != nil {
+		bad("audit_export: %v", err)
+	}
+	if c.DataDir == "" {
+		bad("audit_export needs data_dir: the export's cursor and the audit spool live there")
+	}
 }
 
 // DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.

@@ -179,6 +179,8 @@ func TestSet(t *testing.T) {
 		{"snapshot-every", "5s", func(c config.Config) any { return c.SnapshotEvery }, 5 * time.Second},
 		{"log-level", "debug", func(c config.Config) any { return c.LogLevel }, "debug"},
 		{"log-format", "text", func(c config.Config) any { return c.LogFormat }, "text"},
+		{"audit-spool-sync", "always", func(c config.Config) any { return c.AuditSpoolSync }, "always"},
+		{"audit-export", "stdout", func(c config.Config) any { return c.AuditExport }, "stdout"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -55,7 +55,7 @@ func newBrowser(t *testing.T) context.Context {
 		}
 		t.Skipf("chromium is missing at %s (apt-get install -y chromium); with CI=true this test fails instead", chromiumPath)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // generous: machines running many tests at once are slow
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -192,6 +193,10 @@ func (h *Handler) confirmDeleteClient(w http.ResponseWriter, r *http.Request, s 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	if err := h.service.DeleteClient(r.Context(), id); err != nil {
+		if errors.Is(err, admin.ErrInvalid) { // a trust's rule still names it
+			h.message(w, s, http.StatusBadRequest, "Cannot delete", sentence(strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": ")))
+			return nil
+		}
 		return err
 	}
 	return seeOther(w, r, "/console/clients?deleted="+id)

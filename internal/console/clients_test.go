@@ -136,18 +136,20 @@ func TestChangesAreRecordedAsTheSignedInClient(t *testing.T) {
 
 func TestUsageAndLimitsShown(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		usage Usage
-		want  []string
-		not   []string
+		name   string
+		usage  Usage
+		limits store.Limits
+		want   []string
+		not    []string
 	}{
-		{"with a counter", fakeUsage{hour: 5, day: 40}, []string{"5 of 10", "40 of 100", "3 tokens a second"}, nil},
-		{"without one", nil, []string{"Counts are not available", "3 tokens a second"}, []string{"Tokens issued"}},
+		{"with a counter", fakeUsage{hour: 5, day: 40}, store.Limits{RatePerSecond: 3, QuotaHour: 10, QuotaDay: 100}, []string{"5 of 10", "40 of 100", "3 tokens a second", "enforce"}, []string{"log-only"}},
+		{"without one", nil, store.Limits{RatePerSecond: 3, QuotaHour: 10, QuotaDay: 100}, []string{"Counts are not available", "3 tokens a second"}, []string{"Tokens issued"}},
+		{"log-only", fakeUsage{hour: 12, day: 12}, store.Limits{QuotaHour: 10, Mode: store.LimitLogOnly}, []string{"12 of 10", "log-only"}, []string{">enforce<"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(o *envOpts) { o.usage = tc.usage })
 			if _, err := e.store.UpdateClient(t.Context(), e.plain.ClientID, func(c store.Client) (store.Client, error) {
-				c.Limits = store.Limits{RatePerSecond: 3, QuotaHour: 10, QuotaDay: 100}
+				c.Limits = tc.limits
 				return c, nil
 			}); err != nil {
 				t.Fatal(err)

@@ -27,7 +27,7 @@ var assets embed.FS
 const maxForm = 64 << 10
 
 // Usage reports how many tokens a client was issued this hour and today
-// (on this node). A nil Usage shows no counts.
+// (across the nodes, as limits.Limiter counts). A nil Usage shows no counts.
 type Usage interface {
 	ClientUsage(clientID string) (hour, day int64)
 }
@@ -126,6 +126,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /console/keys", read(h.keys))
 	mux.Handle("POST /console/keys/rotate", write(h.rotateKeys))
 	mux.Handle("GET /console/audit", read(h.audit))
+	h.mountTrusts(mux, read, write)
 	mux.Handle("/console/", read(func(http.ResponseWriter, *http.Request, *session) error {
 		return store.ErrNotFound
 	}))

@@ -118,7 +118,7 @@ func newEnv(t *testing.T, edit func(*envOpts)) *env {
 	}
 	svc := admin.NewService(st, cat, e.record, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.Now)
 	if e.iss, err = token.NewIssuer(token.Config{IssuerURL: "https://auth.example.test"}, keys.NewSet(), cat, st,
-		limits.NewAuthThrottle(e.clock.Now), limits.NewLimiter(e.clock.Now), replay.New(nil, time.Second, e.clock.Now), e.clock.Now); err != nil {
+		limits.NewAuthThrottle(e.clock.Now), limits.NewLimiter(nil, e.clock.Now), replay.New(nil, time.Second, e.clock.Now), e.clock.Now); err != nil {
 		t.Fatal(err)
 	}
 	var opts envOpts

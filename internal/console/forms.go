@@ -34,7 +34,7 @@ var plainWords = strings.NewReplacer(
 	"token_ttl", "the token lifetime", "token_format", "the token format", "signing_alg", "the signing algorithm",
 	"keep_old", "the time to keep the old secret", "reuse_window", "the reuse window", "expires_in", "the expiry",
 	"auth_method", "the authentication method", "jwks_uri", "the JWKS URL", "jwks", "the JWKS", "tls_subject_kind", "the kind of TLS subject",
-	"tls_subject", "the TLS subject",
+	"tls_subject", "the TLS subject", "max_age", "the maximum token age",
 )
 
 // fieldOf picks the field whose word comes first in msg; the earliest

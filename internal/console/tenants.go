@@ -44,10 +44,11 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) error
 	return nil
 }
 
-// tenantRow is a tenant with its environments.
+// tenantRow is a tenant with its environments and trusts.
 type tenantRow struct {
 	store.Tenant
 	Environments []store.Environment
+	Trusts       []store.Trust
 }
 
 // tenantsData is the tenants page: the list and its two forms.
@@ -80,9 +81,18 @@ func (h *Handler) showTenants(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	trusts, err := h.service.ListTrusts(r.Context(), "")
+	if err != nil {
+		return err
+	}
 	d.Tenants = make([]tenantRow, len(ts))
 	for i, t := range ts {
 		d.Tenants[i].Tenant = t
+		for _, tr := range trusts {
+			if tr.Tenant == t.ID {
+				d.Tenants[i].Trusts = append(d.Tenants[i].Trusts, tr)
+			}
+		}
 		for _, e := range es {
 			if e.Tenant == t.ID {
 				d.Tenants[i].Environments = append(d.Tenants[i].Environments, e)

@@ -197,7 +197,7 @@ func readSecret(c clientSpec) (clientSpec, error) {
 func clientFromView(v admin.ClientView) clientSpec {
 	c := clientSpec{ClientID: v.ClientID, Name: v.Name, Tenant: v.Tenant, Environment: v.Environment, Grants: v.Grants,
 		Disabled: v.Disabled, AuthMethod: v.AuthMethod, JWKSURI: v.JWKSURI, TLSSubjectKind: v.TLSSubjectKind,
-		TLSSubject: v.TLSSubject, RequireDPoP: v.RequireDPoP, Limits: nonZero(&Limits{RatePerSecond: v.Limits.RatePerSecond, QuotaHour: v.Limits.QuotaHour, QuotaDay: v.Limits.QuotaDay})}
+		TLSSubject: v.TLSSubject, RequireDPoP: v.RequireDPoP, Limits: nonZero(&Limits{RatePerSecond: v.Limits.RatePerSecond, QuotaHour: v.Limits.QuotaHour, QuotaDay: v.Limits.QuotaDay, Mode: v.Limits.Mode})}
 	if c.AuthMethod == store.AuthSecret {
 		c.AuthMethod = ""
 	}

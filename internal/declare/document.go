@@ -53,6 +53,8 @@ type Limits struct {
 	RatePerSecond int64 `yaml:"rate_per_second,omitempty" json:"rate_per_second,omitempty"`
 	QuotaHour     int64 `yaml:"quota_hour,omitempty" json:"quota_hour,omitempty"`
 	QuotaDay      int64 `yaml:"quota_day,omitempty" json:"quota_day,omitempty"`
+	// Mode is enforce ("" too) or log-only (store.LimitLogOnly).
+	Mode string `yaml:"mode,omitempty" json:"mode,omitempty"`
 }
 
 func (l *Limits) String() string {
@@ -67,6 +69,9 @@ func (l *Limits) String() string {
 		if p.n != 0 {
 			parts = append(parts, fmt.Sprintf("%d/%s", p.n, p.unit))
 		}
+	}
+	if l.Mode != "" {
+		parts = append(parts, l.Mode)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -48,7 +48,7 @@ var tenants = &kindOf[tenantSpec]{
 		}
 		out := make([]tenantSpec, len(ts))
 		for i, t := range ts {
-			out[i] = tenantSpec{ID: t.ID, Name: t.Name, Limits: nonZero(&Limits{QuotaHour: t.Limits.QuotaHour, QuotaDay: t.Limits.QuotaDay})}
+			out[i] = tenantSpec{ID: t.ID, Name: t.Name, Limits: nonZero(&Limits{QuotaHour: t.Limits.QuotaHour, QuotaDay: t.Limits.QuotaDay, Mode: t.Limits.Mode})}
 		}
 		return out, nil
 	},
@@ -69,7 +69,7 @@ var tenants = &kindOf[tenantSpec]{
 func setTenantLimits(ctx context.Context, a Admin, t tenantSpec) error {
 	var l store.Limits
 	if t.Limits != nil {
-		l = store.Limits{QuotaHour: t.Limits.QuotaHour, QuotaDay: t.Limits.QuotaDay}
+		l = store.Limits{QuotaHour: t.Limits.QuotaHour, QuotaDay: t.Limits.QuotaDay, Mode: t.Limits.Mode}
 	}
 	return a.Do(ctx, "PATCH", "/admin/v1/tenants"+adminclient.Path(t.ID), map[string]any{"limits": l}, nil)
 }

@@ -53,7 +53,7 @@ func TestThrottleBacksOffAndForgives(t *testing.T) {
 
 func TestLimiterBudgets(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)}
-	l := NewLimiter(c.now)
+	l := NewLimiter(nil, c.now)
 	client := &store.Client{ID: "c", Tenant: "acme", Limits: store.Limits{RatePerSecond: 2, QuotaHour: 3}}
 	free := &store.Client{ID: "f", Tenant: "other"}
 

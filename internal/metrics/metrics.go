@@ -75,6 +75,11 @@ func (m *Metrics) Gauge(name, help string, read func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, read))
 }
 
+// CounterFunc exports a counter read at scrape time.
+func (m *Metrics) CounterFunc(name, help string, read func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, read))
+}
+
 type keyAges struct {
 	list func() []KeyInfo
 	desc *prometheus.Desc

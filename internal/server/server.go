@@ -107,13 +107,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	return s, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, fromSnapshot *snapshot.Store, opts Options) (*Server, error) {
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, fromSnapshot *snapshot.Store, opts Options) (_ *Server, err error) {
 	kek, err := keys.LoadKEK(cfg.KEK, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
+	rec, err := newRecorder(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && rec.Spool() != nil {
+			rec.Spool().Close()
+		}
+	}()
 	s := &Server{cfg: cfg, log: log, store: st, catalog: catalog.New(st), keys: keys.NewSet(), now: opts.Now,
-		metrics: metrics.New(), audit: audit.New(st, log), limiter: limits.NewLimiter(opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
+		metrics: metrics.New(), audit: rec, limiter: limits.NewLimiter(st, opts.Now), throttle: limits.NewAuthThrottle(opts.Now)}
 	s.audit.OnDrop = func(n int) { s.metrics.AuditDropped.Add(float64(n)) }
 	s.consoleKey = kek.DeriveKey("gatehouse console session v1")
 	s.snapshotKey, s.fromSnapshot = kek.DeriveKey(snapshotPurpose), fromSnapshot
@@ -145,6 +154,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	}
 	if err := s.catalog.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("loading clients and APIs: %w", err)
+	}
+	// The shared counts of the open windows, before the listener opens, so
+	// that a restarted node does not start from zero.
+	if err := s.limiter.Load(ctx); err != nil {
+		log.Warn("loading the shared limit counts failed; counting from zero until the first sync", "err", err)
 	}
 	tcfg, err := s.tokenConfig(kek, opts)
 	if err != nil {
@@ -274,6 +288,7 @@ func (s *Server) routes() error {
 	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
+	s.watchLimits()
 
 	legacy := &legacyHosts{names: map[string]bool{}, successor: strings.TrimSuffix(s.cfg.Issuer, "/") + "/oauth/token"}
 	for _, h := range s.cfg.LegacyHosts {
@@ -303,6 +318,7 @@ func (s *Server) watchMetrics() {
 		return out
 	})
 	s.metrics.Gauge("gatehouse_audit_queue_length", "Audit events waiting to be written.", func() float64 { return float64(s.audit.Len()) })
+	watchAudit(s.metrics, s.audit)
 	s.metrics.Gauge("gatehouse_clients_loaded", "Clients in this node's catalog.", func() float64 {
 		n, _ := s.catalog.Counts()
 		return float64(n)
@@ -355,14 +371,16 @@ func (s *Server) Close() error {
 	return errors.Join(s.audit.Close(ctx), s.tracer.Shutdown(ctx), s.store.Close())
 }
 
-// StartBackground starts the audit writer and the single-use claims (Run
-// does this itself); tests that serve Handler without Run call it, and
-// Close stops them.
+// StartBackground starts the audit writer, the single-use claims and the
+// limits' lease loop (Run does this itself); tests that serve Handler
+// without Run call it, and Close stops them.
 func (s *Server) StartBackground() {
 	s.audit.Start()
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopUsed = cancel
+	limiterDone := make(chan struct{})
+	s.stopUsed = func() { cancel(); <-limiterDone }
 	go s.used.Run(ctx)
+	go func() { s.limiter.Run(ctx); close(limiterDone) }()
 }
 
 // Timeouts for every listener.
@@ -446,6 +464,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.background(bg) }()
 	wg.Go(func() { s.watchChanges(bg) })
 	wg.Go(func() { s.used.Run(bg) })
+	wg.Go(func() { s.limiter.Run(bg) })
 	if s.store.Shared() {
 		wg.Go(func() { s.keepSnapshot(bg) })
 	}

@@ -59,6 +59,7 @@ type Store interface {
 	TokenStore
 	AuditStore
 	ChangeFeed
+	CounterStore
 
 	// Shared reports whether several nodes may use this database at once
 	// (PostgreSQL), so that what must hold across nodes (single-use ids)

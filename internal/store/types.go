@@ -35,7 +35,16 @@ type Limits struct {
 	RatePerSecond int64 `json:"rate_per_second,omitempty"`
 	QuotaHour     int64 `json:"quota_hour,omitempty"`
 	QuotaDay      int64 `json:"quota_day,omitempty"`
+	// Mode is LimitEnforce ("" means it too) or LimitLogOnly.
+	Mode string `json:"mode,omitempty"`
 }
+
+// Limit modes: enforce refuses what goes over a limit; log-only lets it
+// through and logs and counts it (for trying a limit out first).
+const (
+	LimitEnforce = "enforce"
+	LimitLogOnly = "log-only"
+)
 
 // Any reports whether some limit is set.
 func (l Limits) Any() bool { return l.RatePerSecond > 0 || l.QuotaHour > 0 || l.QuotaDay > 0 }
@@ -320,8 +329,8 @@ func (c *Client) Validate() error {
 	if c.TokenTTL < 0 {
 		return fmt.Errorf("token_ttl must not be negative")
 	}
-	if c.Limits.RatePerSecond < 0 || c.Limits.QuotaHour < 0 || c.Limits.QuotaDay < 0 {
-		return fmt.Errorf("limits must not be negative")
+	if err := c.Limits.Validate(); err != nil {
+		return err
 	}
 	if c.Grants == nil {
 		c.Grants = map[string][]string{}

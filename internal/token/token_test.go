@@ -63,7 +63,7 @@ func testIssuer(t *testing.T, now time.Time) *Issuer {
 // newIssuer returns an Issuer over set with empty stores and no limits.
 func newIssuer(t *testing.T, set *keys.Set, now func() time.Time) *Issuer {
 	t.Helper()
-	i, err := NewIssuer(Config{IssuerURL: "https://auth.test"}, set, nil, nil, limits.NewAuthThrottle(now), limits.NewLimiter(now), replay.New(nil, time.Second, now), now)
+	i, err := NewIssuer(Config{IssuerURL: "https://auth.test"}, set, nil, nil, limits.NewAuthThrottle(now), limits.NewLimiter(nil, now), replay.New(nil, time.Second, now), now)
 	if err != nil {
 		t.Fatal(err)
 	}

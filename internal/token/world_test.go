@@ -118,7 +118,7 @@ func (w *world) seed() {
 // its own throttle and limits: a second node, or other settings.
 func (w *world) issuer(cfg Config) *Issuer {
 	w.t.Helper()
-	i, err := NewIssuer(cfg, w.keys, w.cat, w.st, limits.NewAuthThrottle(w.clock.Now), limits.NewLimiter(w.clock.Now), replay.New(nil, time.Second, w.clock.Now), w.clock.Now)
+	i, err := NewIssuer(cfg, w.keys, w.cat, w.st, limits.NewAuthThrottle(w.clock.Now), limits.NewLimiter(nil, w.clock.Now), replay.New(nil, time.Second, w.clock.Now), w.clock.Now)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) store.Store) 
 		{"UpdateKeyOneWinner", testConcurrentUpdateKey},
 		{"ChangesFollowWrites", testConcurrentChanges},
 		{"OneNextKeyPerAlg", testConcurrentNextKey},
+		{"LeasesWithinLimit", testConcurrentLeases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

@@ -49,6 +49,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},
 		{"ClaimIDs", testClaimIDs},
+		{"LeaseCounters", testLeaseCounters},
+		{"LimitModeRoundTrip", testLimitModeRoundTrip},
 		{"TrustCRUD", testTrustCRUD},
 		{"TrustMissingTenant", testTrustMissingTenant},
 	}

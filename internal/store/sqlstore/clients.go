@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day, auth`
+const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day, auth, limit_mode`
 
 const clientByID = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 
@@ -17,7 +17,7 @@ func scanClient(r row) (store.Client, error) {
 	var c store.Client
 	var grants, secrets, auth string
 	var ttl, created, updated int64
-	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay, &auth); err != nil {
+	if err := r.Scan(&c.ID, &c.Name, &c.Tenant, &c.Environment, &grants, &secrets, &c.Disabled, &ttl, &created, &updated, &c.Limits.RatePerSecond, &c.Limits.QuotaHour, &c.Limits.QuotaDay, &auth, &c.Limits.Mode); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(auth), &c.Auth); err != nil {
@@ -45,11 +45,11 @@ func clientArgs(c store.Client) []any {
 	secrets, _ := json.Marshal(c.Secrets)
 	auth, _ := json.Marshal(c.Auth)
 	return []any{c.ID, c.Name, c.Tenant, c.Environment, string(grants), string(secrets), c.Disabled,
-		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt), c.Limits.RatePerSecond, c.Limits.QuotaHour, c.Limits.QuotaDay, string(auth)}
+		int64(c.TokenTTL / time.Second), micros(c.CreatedAt), micros(c.UpdatedAt), c.Limits.RatePerSecond, c.Limits.QuotaHour, c.Limits.QuotaDay, string(auth), c.Limits.Mode}
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
@@ -64,7 +64,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 	return updateRow(ctx, s, rowUpdate[store.Client]{
 		what: "client " + id, kind: store.ChangeClient, key: id,
 		get: clientByID, scan: scanClient,
-		set: `UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ?, auth = ? WHERE id = ?`,
+		set: `UPDATE clients SET name = ?, tenant = ?, environment = ?, grants = ?, secrets = ?, disabled = ?, token_ttl = ?, created_at = ?, updated_at = ?, rate_limit = ?, quota_hour = ?, quota_day = ?, auth = ?, limit_mode = ? WHERE id = ?`,
 		put: func(old, c store.Client) (store.Client, []any) {
 			c.ID = old.ID
 			return c, clientArgs(c)[1:]

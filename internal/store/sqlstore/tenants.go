@@ -6,14 +6,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const tenantColumns = `id, name, quota_hour, quota_day, created_at`
+const tenantColumns = `id, name, quota_hour, quota_day, created_at, limit_mode`
 
 const tenantByID = `SELECT ` + tenantColumns + ` FROM tenants WHERE id = ?`
 
 func scanTenant(r row) (store.Tenant, error) {
 	var t store.Tenant
 	var created int64
-	err := r.Scan(&t.ID, &t.Name, &t.Limits.QuotaHour, &t.Limits.QuotaDay, &created)
+	err := r.Scan(&t.ID, &t.Name, &t.Limits.QuotaHour, &t.Limits.QuotaDay, &created, &t.Limits.Mode)
 	t.CreatedAt = fromMicros(created)
 	return t, err
 }
@@ -29,8 +29,8 @@ func scanEnvironment(r row) (store.Environment, error) {
 }
 
 func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
-	return s.execChange(ctx, "tenant "+t.ID, store.ChangeTenant, t.ID, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay, micros(t.CreatedAt))
+	return s.execChange(ctx, "tenant "+t.ID, store.ChangeTenant, t.ID, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay, micros(t.CreatedAt), t.Limits.Mode)
 }
 
 func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
@@ -66,10 +66,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, fn func(store.Tenan
 	return updateRow(ctx, s, rowUpdate[store.Tenant]{
 		what: "tenant " + id, kind: store.ChangeTenant, key: id,
 		get: tenantByID, scan: scanTenant,
-		set: `UPDATE tenants SET name = ?, quota_hour = ?, quota_day = ? WHERE id = ?`,
+		set: `UPDATE tenants SET name = ?, quota_hour = ?, quota_day = ?, limit_mode = ? WHERE id = ?`,
 		put: func(old, t store.Tenant) (store.Tenant, []any) {
 			t.ID = old.ID
-			return t, []any{t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay}
+			return t, []any{t.Name, t.Limits.QuotaHour, t.Limits.QuotaDay, t.Limits.Mode}
 		},
 	}, fn)
 }

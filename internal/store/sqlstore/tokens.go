@@ -54,7 +54,7 @@ func (s *Store) DeleteOpaqueToken(ctx context.Context, hash string) error {
 
 func (s *Store) PurgeExpired(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	for _, q := range []string{`DELETE FROM opaque_tokens WHERE expires_at < ?`, `DELETE FROM revocations WHERE expires_at < ?`, `DELETE FROM used_ids WHERE expires_at < ?`} {
+	for _, q := range []string{`DELETE FROM opaque_tokens WHERE expires_at < ?`, `DELETE FROM revocations WHERE expires_at < ?`, `DELETE FROM used_ids WHERE expires_at < ?`, `DELETE FROM limit_counters WHERE expires_at < ?`} {
 		res, err := s.exec(ctx, q, micros(t))
 		if err != nil {
 			return total, s.wrap(err)
