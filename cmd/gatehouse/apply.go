@@ -21,13 +21,14 @@ func addAdminFlags(cmd *cobra.Command) {
 func newApplyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE [--dry-run] [--prune]",
-		Short: "Make the server hold the tenants, environments, APIs and clients of a YAML (or JSON) file",
+		Short: "Make the server hold the tenants, environments, APIs, clients and trusts of a YAML (or JSON) file",
 		Long: `apply compares FILE (- for standard input) with the server, prints the
 changes (+ create, ~ update with each field, - delete) and makes them.
 A second apply of the same file changes nothing. --dry-run only prints;
---prune also deletes the APIs and clients the file does not hold (never
-built-in APIs nor the admin client this command uses). A new client's
-generated secret is printed once.`,
+--prune also deletes the APIs, clients and trusts the file does not hold
+(never built-in APIs nor the admin client this command uses). A trust's
+changed rule is deleted and added again. A new client's generated secret
+is printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
@@ -93,7 +94,7 @@ func printReport(cmd *cobra.Command, r *declare.Report) error {
 func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [-o yaml|json]",
-		Short: "Print the server's tenants, environments, APIs and clients as a file apply takes (never a secret)",
+		Short: "Print the server's tenants, environments, APIs, clients and trusts as a file apply takes (never a secret)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := apiClient(cmd)

@@ -119,6 +119,7 @@ type benchTokenFlags struct {
 	secretFile          string
 	basic, post, asJSON bool
 	auth, keyFile       string
+	federated           string
 }
 
 func (fl *benchTokenFlags) define(cmd *cobra.Command) {
@@ -142,8 +143,9 @@ func (fl *benchTokenFlags) define(cmd *cobra.Command) {
 	f.StringVar(&o.Alg, "alg", "", "algorithm of the client assertions: ES256, RS256 or EdDSA (default: by the key's type)")
 	f.StringVar(&o.KeyID, "kid", "", "key id in the client assertions' header")
 	f.BoolVar(&o.DPoP, "dpop", false, "send a new DPoP proof (ES256) with every request")
+	f.StringVar(&fl.federated, "federated", "", "ES256 or RS256: send jwt-bearer grants, each with a new token of the bench's outside issuer signed with --key (bench seed --federated makes the trust)")
 	f.BoolVar(&o.Verify, "verify", false, "verify every token's signature against the JWKS (costs client CPU)")
-	cmd.MarkFlagsMutuallyExclusive("auth", "basic", "post", "json")
+	cmd.MarkFlagsMutuallyExclusive("auth", "basic", "post", "json", "federated")
 	cmd.MarkFlagsMutuallyExclusive("client-secret", "client-secret-file", "key")
 	_ = cmd.MarkFlagRequired("client-id")
 }
@@ -153,6 +155,8 @@ func (fl *benchTokenFlags) options() (bench.TokenOptions, error) {
 	o := fl.opts
 	o.Auth = bench.AuthMethod(fl.auth)
 	switch {
+	case fl.federated != "":
+		o.Auth, o.Alg = bench.AuthFederated, fl.federated
 	case fl.basic:
 		o.Auth = bench.AuthBasic
 	case fl.asJSON:
@@ -165,7 +169,7 @@ func (fl *benchTokenFlags) options() (bench.TokenOptions, error) {
 		o.Auth = bench.AuthPost
 	}
 	o.Scope = strings.Join(fl.scopes, " ")
-	if o.Auth != bench.AuthPrivateKeyJWT {
+	if o.Auth != bench.AuthPrivateKeyJWT && o.Auth != bench.AuthFederated {
 		if fl.keyFile != "" || o.Alg != "" || o.KeyID != "" {
 			return o, usageError("--key, --alg and --kid go with --auth private_key_jwt")
 		}
@@ -174,6 +178,9 @@ func (fl *benchTokenFlags) options() (bench.TokenOptions, error) {
 		return o, err
 	}
 	if fl.keyFile == "" {
+		if o.Auth == bench.AuthFederated {
+			return o, usageError("--federated needs --key FILE")
+		}
 		return o, usageError("--auth private_key_jwt needs --key FILE")
 	}
 	var err error
@@ -338,6 +345,13 @@ with --auth private_key_jwt with the public keys of --jwks-file (a JWK Set,
 {"keys":[...]}), sent as the clients' auth_method and jwks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fed, _ := cmd.Flags().GetBool("federated"); fed {
+				c, err := apiClient(cmd)
+				if err != nil {
+					return err
+				}
+				return benchSeedTrust(cmd, c, tenant)
+			}
 			g, err := parseGrants(grants)
 			if err != nil {
 				return err
@@ -369,6 +383,7 @@ with --auth private_key_jwt with the public keys of --jwks-file (a JWK Set,
 	cmd.Flags().StringVar(&jwksFile, "jwks-file", "", "JWK Set file with the public keys of --auth private_key_jwt clients")
 	cmd.Flags().String("url", "", "gatehouse admin URL (env GATEHOUSE_URL, default http://127.0.0.1:8080)")
 	cmd.Flags().String("credentials", "", "admin credentials file (env GATEHOUSE_CREDENTIALS, default ./gatehouse-data/admin-client.json)")
+	benchSeedFederatedFlags(cmd.Flags())
 	return cmd
 }
 

@@ -144,3 +144,12 @@ func invalidExists(format string, args ...any) error {
 func errNotFound(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), store.ErrNotFound)
 }
+
+// CheckTrust is checkTrust for callers that check a trust before sending
+// it (internal/declare checks a whole file first, so that a bad one
+// changes nothing): its own fields, in their stored form.
+func CheckTrust(t store.Trust) (store.Trust, error) { return checkTrust(t) }
+
+// CheckMatch is checkMatch for the same callers: a rule's expression
+// compiles.
+func CheckMatch(expr string) error { return checkMatch(expr) }

@@ -221,6 +221,24 @@ func (s *Service) ListRules(ctx context.Context, tenant, name string) ([]store.T
 // checkRule validates a rule against the trust's tenant and returns it in
 // its stored form (trimmed; scopes without repeats).
 func (s *Service) checkRule(ctx context.Context, tenant string, r store.TrustRule) (store.TrustRule, error) {
+	r, err := CheckRule(r)
+	if err != nil {
+		return r, err
+	}
+	c, err := s.store.GetClient(ctx, r.Client)
+	if err != nil {
+		return r, notFoundAsInvalid(err, "client %q does not exist", r.Client)
+	}
+	if c.Tenant != tenant {
+		return r, invalid("client %q belongs to tenant %q, not %q: a rule maps workloads to a client of the trust's own tenant", r.Client, c.Tenant, tenant)
+	}
+	return r, checkRuleScopes(&r, c)
+}
+
+// CheckRule checks what a rule holds on its own, before its client is
+// looked up (internal/declare calls it to check a whole file first), and
+// returns it in its stored form: trimmed, scopes without repeats.
+func CheckRule(r store.TrustRule) (store.TrustRule, error) {
 	r.Name, r.Client, r.Match = strings.TrimSpace(r.Name), strings.TrimSpace(r.Client), strings.TrimSpace(r.Match)
 	if !store.ValidSlug(r.Name) {
 		return r, invalid("name %q of the rule must be 1-63 lower-case letters, digits or '-'", r.Name)
@@ -234,41 +252,37 @@ func (s *Service) checkRule(ctx context.Context, tenant string, r store.TrustRul
 	if r.Client == "" {
 		return r, invalid("client is required: the gatehouse client the matched workloads act as")
 	}
-	c, err := s.store.GetClient(ctx, r.Client)
-	if err != nil {
-		return r, notFoundAsInvalid(err, "client %q does not exist", r.Client)
-	}
-	if c.Tenant != tenant {
-		return r, invalid("client %q belongs to tenant %q, not %q: a rule maps workloads to a client of the trust's own tenant", r.Client, c.Tenant, tenant)
-	}
-	return r, checkRuleScopes(&r, c)
-}
-
-// checkRuleScopes checks that a rule's scope cap names only scopes the
-// client holds in some grant: any other could never be issued, so it is a
-// mistake (a typo, or the wrong client).
-func checkRuleScopes(r *store.TrustRule, c store.Client) error {
 	if len(r.Scopes) > MaxRuleScopes {
-		return invalid("scopes: a rule caps at most %d scopes", MaxRuleScopes)
-	}
-	var held []string
-	for _, scopes := range c.Grants {
-		held = append(held, scopes...)
+		return r, invalid("scopes: a rule caps at most %d scopes", MaxRuleScopes)
 	}
 	var out []string
 	for _, sc := range r.Scopes {
 		sc = strings.TrimSpace(sc)
 		switch {
 		case sc == "":
-			return invalid("scopes: a scope is empty")
-		case !slices.Contains(held, sc):
-			slices.Sort(held)
-			return invalid("scopes: client %s holds no scope %q (it holds: %s)", c.ID, sc, orNone(strings.Join(slices.Compact(held), " ")))
+			return r, invalid("scopes: a scope is empty")
 		case !slices.Contains(out, sc):
 			out = append(out, sc)
 		}
 	}
 	r.Scopes = out
+	return r, nil
+}
+
+// checkRuleScopes checks that a rule's scope cap names only scopes the
+// client holds in some grant: any other could never be issued, so it is a
+// mistake (a typo, or the wrong client).
+func checkRuleScopes(r *store.TrustRule, c store.Client) error {
+	var held []string
+	for _, scopes := range c.Grants {
+		held = append(held, scopes...)
+	}
+	for _, sc := range r.Scopes {
+		if !slices.Contains(held, sc) {
+			slices.Sort(held)
+			return invalid("scopes: client %s holds no scope %q (it holds: %s)", c.ID, sc, orNone(strings.Join(slices.Compact(held), " ")))
+		}
+	}
 	return nil
 }
 

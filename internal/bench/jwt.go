@@ -127,13 +127,26 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // assertionSigner makes client assertions for one client and audience
-// (RFC 7523 §3): iss = sub = the client, aud, iat, exp, jti.
+// (RFC 7523 §3): iss = sub = the client, aud, iat, exp, jti; or, for the
+// federated runs, outside tokens of the bench issuer (newOutsideSigner).
 type assertionSigner struct {
 	s      *jwtSigner
 	prefix []byte // {"iss":...,"sub":...,"aud":...,"iat":
+	param  string // the form parameter that carries it: &client_assertion= or &assertion=
 }
 
 func newAssertionSigner(key crypto.Signer, alg, kid, clientID, audience string) (*assertionSigner, error) {
+	return newClaimsSigner(key, alg, kid, clientID, clientID, audience, "&client_assertion=")
+}
+
+// newOutsideSigner makes the tokens of the bench's outside issuer
+// (FederatedIssuer, a workload's subject, FederatedAudience), sent as a
+// jwt-bearer grant's assertion (RFC 7523 §2.1).
+func newOutsideSigner(key crypto.Signer, alg string) (*assertionSigner, error) {
+	return newClaimsSigner(key, alg, "", FederatedIssuer, FederatedSubject, FederatedAudience, "&assertion=")
+}
+
+func newClaimsSigner(key crypto.Signer, alg, kid, iss, sub, audience, param string) (*assertionSigner, error) {
 	header := map[string]any{"typ": "JWT"}
 	if kid != "" {
 		header["kid"] = kid
@@ -142,10 +155,10 @@ func newAssertionSigner(key crypto.Signer, alg, kid, clientID, audience string) 
 	if err != nil {
 		return nil, err
 	}
-	p := append([]byte(`{"iss":`), appendJSONString(nil, clientID)...)
-	p = append(append(p, `,"sub":`...), appendJSONString(nil, clientID)...)
+	p := append([]byte(`{"iss":`), appendJSONString(nil, iss)...)
+	p = append(append(p, `,"sub":`...), appendJSONString(nil, sub)...)
 	p = append(append(p, `,"aud":`...), appendJSONString(nil, audience)...)
-	return &assertionSigner{s: s, prefix: append(p, `,"iat":`...)}, nil
+	return &assertionSigner{s: s, prefix: append(p, `,"iat":`...), param: param}, nil
 }
 
 // sign appends a new assertion to dst; scratch is reused for the claims

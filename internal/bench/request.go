@@ -32,6 +32,11 @@ const (
 	// TokenOptions.Key instead of a secret (RFC 7523 §2.2), a new one
 	// for every request: gatehouse accepts each jti once.
 	AuthPrivateKeyJWT AuthMethod = "private_key_jwt"
+	// AuthFederated sends no client credential: every request is an RFC
+	// 7523 §2.1 jwt-bearer grant whose assertion is a new token of the
+	// bench's outside issuer, signed with TokenOptions.Key, which a
+	// trust of the server accepts (SeedTrust makes it).
+	AuthFederated AuthMethod = "federated"
 )
 
 // clientAssertionType is the client_assertion_type of private_key_jwt.
@@ -57,7 +62,11 @@ type signers struct {
 
 // newTokenRequest builds the client credentials request of o.
 func newTokenRequest(o TokenOptions) (tokenRequest, error) {
-	params := [][2]string{{"grant_type", "client_credentials"}}
+	grant := "client_credentials"
+	if o.Auth == AuthFederated {
+		grant = GrantJWTBearer
+	}
+	params := [][2]string{{"grant_type", grant}}
 	if o.Audience != "" {
 		params = append(params, [2]string{"audience", o.Audience})
 	}
@@ -76,6 +85,9 @@ func newTokenRequest(o TokenOptions) (tokenRequest, error) {
 		// The assertion is the body's last parameter, added at each send.
 		creds = [][2]string{{"client_id", o.ClientID}, {"client_assertion_type", clientAssertionType}}
 		r.body, r.contentType = formBody(append(params, creds...)), "application/x-www-form-urlencoded"
+	case AuthFederated:
+		// client_id picks the rule's client; the assertion comes last.
+		r.body, r.contentType = formBody(append(params, [2]string{"client_id", o.ClientID})), "application/x-www-form-urlencoded"
 	case AuthJSON:
 		obj := map[string]string{}
 		for _, p := range append(params, creds...) {
@@ -87,7 +99,7 @@ func newTokenRequest(o TokenOptions) (tokenRequest, error) {
 		}
 		r.body, r.contentType = body, "application/json"
 	default:
-		return tokenRequest{}, fmt.Errorf("unknown client authentication %q (want post, basic, json or private_key_jwt)", o.Auth)
+		return tokenRequest{}, fmt.Errorf("unknown client authentication %q (want post, basic, json, private_key_jwt or federated)", o.Auth)
 	}
 	return r, r.addSigners(o)
 }
@@ -97,9 +109,14 @@ func newTokenRequest(o TokenOptions) (tokenRequest, error) {
 func (r *tokenRequest) addSigners(o TokenOptions) error {
 	var s signers
 	var err error
-	if o.Auth == AuthPrivateKeyJWT {
+	switch o.Auth {
+	case AuthPrivateKeyJWT:
 		if s.assertion, err = newAssertionSigner(o.Key, o.Alg, o.KeyID, o.ClientID, r.url); err != nil {
 			return fmt.Errorf("the client assertion key: %w", err)
+		}
+	case AuthFederated:
+		if s.assertion, err = newOutsideSigner(o.Key, o.Alg); err != nil {
+			return fmt.Errorf("the outside issuer's key: %w", err)
 		}
 	}
 	if o.DPoP {
@@ -136,7 +153,7 @@ func (f *freshParts) next(now time.Time) error {
 	var err error
 	f.tail, f.proof = f.tail[:0], f.proof[:0]
 	if f.assertion != nil {
-		f.tail = append(f.tail, "&client_assertion="...) // base64url and dots need no escaping
+		f.tail = append(f.tail, f.assertion.param...) // base64url and dots need no escaping
 		if f.tail, f.scratch, err = f.assertion.sign(f.tail, f.scratch, now); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ type TokenOptions struct {
 	Scope string
 	Auth  AuthMethod
 	// Key signs a new client assertion for every request when Auth is
-	// AuthPrivateKeyJWT: an *ecdsa.PrivateKey (P-256), *rsa.PrivateKey or
+	// AuthPrivateKeyJWT (or the outside tokens of AuthFederated): an *ecdsa.PrivateKey (P-256), *rsa.PrivateKey or
 	// ed25519.PrivateKey. Alg, when set, must fit it (ES256, RS256,
 	// EdDSA); KeyID is the assertions' kid. ClientSecret is then unused.
 	Key   crypto.Signer
@@ -133,11 +133,11 @@ func (o TokenOptions) withDefaults() (TokenOptions, error) {
 	switch {
 	case o.ClientID == "":
 		return o, errors.New("a client id is needed")
-	case o.Auth == AuthPrivateKeyJWT && o.Key == nil:
-		return o, errors.New("private_key_jwt needs a key to sign the client assertions with")
-	case o.Auth != AuthPrivateKeyJWT && o.Key != nil:
-		return o, errors.New("a key signs client assertions: it goes with private_key_jwt")
-	case o.Auth != AuthPrivateKeyJWT && o.ClientSecret == "":
+	case (o.Auth == AuthPrivateKeyJWT || o.Auth == AuthFederated) && o.Key == nil:
+		return o, fmt.Errorf("%s needs a key to sign the assertions with", o.Auth)
+	case o.Auth != AuthPrivateKeyJWT && o.Auth != AuthFederated && o.Key != nil:
+		return o, errors.New("a key signs assertions: it goes with private_key_jwt or federated")
+	case o.Auth != AuthPrivateKeyJWT && o.Auth != AuthFederated && o.ClientSecret == "":
 		return o, errors.New("a client secret is needed (or private_key_jwt and a key)")
 	}
 	if o.Rate < 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -29,6 +30,7 @@ type Catalog struct {
 	services  map[string]*store.API // by service name
 	envs      map[envKey]store.Environment
 	tenants   map[string]store.Tenant
+	trusts    trusts
 }
 
 type envKey struct{ tenant, id string }
@@ -42,6 +44,7 @@ func New(st store.Store) *Catalog {
 		services: map[string]*store.API{},
 		envs:     map[envKey]store.Environment{},
 		tenants:  map[string]store.Tenant{},
+		trusts:   trusts{byKey: map[string]*federation.Trust{}, byIssuer: map[string][]*federation.Trust{}},
 	}
 }
 
@@ -65,6 +68,10 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	trustList, err := c.st.ListTrusts(ctx, "")
+	if err != nil {
+		return err
+	}
 	tm := make(map[string]store.Tenant, len(tenants))
 	for _, t := range tenants {
 		tm[t.ID] = t
@@ -80,6 +87,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.clients, c.envs, c.tenants = cm, em, tm
+	c.setTrusts(trustList)
 	c.apis = map[string]*store.API{}
 	for i := range apis {
 		c.apis[apis[i].Audience] = &apis[i]
@@ -192,6 +200,12 @@ func (c *Catalog) Apply(ctx context.Context, ch store.Change) error {
 			return fmt.Errorf("change %d: environment key %q is not tenant/id", ch.ID, ch.Key)
 		}
 		return c.RefreshEnvironment(ctx, tenant, id)
+	case store.ChangeTrust:
+		tenant, name, ok := strings.Cut(ch.Key, "/")
+		if !ok {
+			return fmt.Errorf("change %d: trust key %q is not tenant/name", ch.ID, ch.Key)
+		}
+		return c.RefreshTrust(ctx, tenant, name)
 	}
 	return nil
 }

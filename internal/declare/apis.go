@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ type apiSpec struct {
 	SigningAlg  string      `yaml:"signing_alg,omitempty" json:"signing_alg,omitempty"`
 	Service     string      `yaml:"service,omitempty" json:"service,omitempty"`
 	ReuseWindow Duration    `yaml:"reuse_window,omitempty" json:"reuse_window,omitempty"`
+	// AcceptExchangeFrom lists the APIs whose access tokens a client may
+	// exchange for this one's (RFC 8693 delegation), sorted.
+	AcceptExchangeFrom []string `yaml:"accept_exchange_from,omitempty" json:"accept_exchange_from,omitempty"`
 
 	builtIn bool
 }
@@ -53,7 +57,21 @@ func (s scopeSpec) MarshalYAML() (any, error) {
 }
 
 func (a apiSpec) key() string { return a.Audience }
-func (a apiSpec) refs() []ref { return nil }
+
+// refs are the APIs accept_exchange_from names: each must exist, and not
+// be a built-in one (an admin token is never exchanged).
+func (a apiSpec) refs() []ref {
+	rs := make([]ref, len(a.AcceptExchangeFrom))
+	for i, aud := range a.AcceptExchangeFrom {
+		rs[i] = ref{kind: "api", key: aud, field: "accept_exchange_from", check: func(t spec) error {
+			if t.(apiSpec).builtIn {
+				return fmt.Errorf("accept_exchange_from names the built-in API %s, whose tokens cannot be exchanged", aud)
+			}
+			return nil
+		}}
+	}
+	return rs
+}
 
 func (a apiSpec) fields() []field {
 	scopes := make([]string, len(a.Scopes))
@@ -71,6 +89,7 @@ func (a apiSpec) fields() []field {
 		{name: "signing_alg", value: a.SigningAlg},
 		{name: "service", value: a.Service},
 		{name: "reuse_window", value: a.ReuseWindow.String()},
+		{name: "accept_exchange_from", value: strings.Join(a.AcceptExchangeFrom, " ")},
 	}
 }
 
@@ -92,6 +111,7 @@ func apiFromView(v admin.APIView) apiSpec {
 	if v.ReuseWindow != nil {
 		a.ReuseWindow = Duration(*v.ReuseWindow)
 	}
+	a.AcceptExchangeFrom = sortedOrNil(v.AcceptExchangeFrom)
 	return a
 }
 
@@ -99,8 +119,29 @@ func apiFromView(v admin.APIView) apiSpec {
 func (a apiSpec) input() admin.APIInput {
 	st := a.store()
 	ttl, reuse := admin.Duration(st.TokenTTL), admin.Duration(st.ReuseWindow)
+	from := append([]string{}, a.AcceptExchangeFrom...) // [] clears the list
 	return admin.APIInput{Audience: a.Audience, Name: &st.Name, Scopes: &st.Scopes, TokenTTL: &ttl,
-		TokenFormat: &st.TokenFormat, SigningAlg: &st.SigningAlg, Service: &st.Service, ReuseWindow: &reuse}
+		TokenFormat: &st.TokenFormat, SigningAlg: &st.SigningAlg, Service: &st.Service, ReuseWindow: &reuse,
+		AcceptExchangeFrom: &from}
+}
+
+// sortedOrNil is a list sorted, or nil when empty (so documents omit it).
+func sortedOrNil(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return slices.Sorted(slices.Values(list))
+}
+
+// checkExchangeFrom checks accept_exchange_from with the admin API's
+// rule, as far as the file alone can (that each names an API is a
+// reference), and sorts it.
+func checkExchangeFrom(a apiSpec) ([]string, error) {
+	out, err := admin.CheckExchangeFrom(a.Audience, a.AcceptExchangeFrom)
+	if err != nil {
+		return nil, adminMessage(err)
+	}
+	return sortedOrNil(out), nil
 }
 
 var apis = &kindOf[apiSpec]{
@@ -117,7 +158,9 @@ var apis = &kindOf[apiSpec]{
 			st.Name = st.Audience
 		}
 		a.Name, a.TokenTTL, a.TokenFormat, a.SigningAlg = st.Name, Duration(st.TokenTTL), st.TokenFormat, st.SigningAlg
-		return a, nil
+		var err error
+		a.AcceptExchangeFrom, err = checkExchangeFrom(a)
+		return a, err
 	},
 	list: func(ctx context.Context, a Admin) ([]apiSpec, error) {
 		var vs []admin.APIView
@@ -134,8 +177,12 @@ var apis = &kindOf[apiSpec]{
 	create: func(ctx context.Context, ad Admin, a apiSpec) ([]Result, error) {
 		return nil, ad.Do(ctx, "POST", "/admin/v1/apis", a.input(), nil)
 	},
-	update: func(ctx context.Context, ad Admin, want, _ apiSpec) ([]Result, error) {
-		return nil, ad.Do(ctx, "PATCH", "/admin/v1/apis"+adminclient.Path(want.Audience), want.input(), nil)
+	update: func(ctx context.Context, ad Admin, want, have apiSpec) ([]Result, error) {
+		in := want.input()
+		if slices.Equal(want.AcceptExchangeFrom, have.AcceptExchangeFrom) {
+			in.AcceptExchangeFrom = nil // unchanged: not checked again
+		}
+		return nil, ad.Do(ctx, "PATCH", "/admin/v1/apis"+adminclient.Path(want.Audience), in, nil)
 	},
 	remove: func(ctx context.Context, ad Admin, a apiSpec) error {
 		return ad.Do(ctx, "DELETE", "/admin/v1/apis"+adminclient.Path(a.Audience), nil, nil)

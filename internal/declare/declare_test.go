@@ -3,7 +3,9 @@ package declare_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/url"
 	"os"
@@ -57,6 +59,7 @@ apis:
     token_ttl: 15m
     signing_alg: ES256
     reuse_window: 1m
+    accept_exchange_from: [https://streaming.example.io/property]   # created after it: apply orders the creates
   - audience: https://streaming.example.io/property
     scopes: [property:write]
     token_ttl: 1h
@@ -114,7 +117,53 @@ clients:
     tenant: acme
     secret_file: ` + secretFile + `
     disabled: true
+trusts:
+  - tenant: acme
+    name: k8s
+    issuer: https://kubernetes.example.io
+    jwks: ` + publicJWKS(t) + `
+    audiences: [gatehouse, https://gatehouse.example.io]
+    max_age: 1h
+    single_use: true
+    rules:
+      - name: billing-export
+        client: ci-key
+        match: claims.sub == "system:serviceaccount:billing:export"
+        scopes: [read]
+        token_ttl: 5m
+      - name: exporters
+        client: exporter
+        match: 'claims.sub.startsWith("system:serviceaccount:exporters:")'
+  - tenant: platform
+    name: github
+    issuer: https://token.actions.githubusercontent.com
+    jwks_uri: https://token.actions.githubusercontent.com/.well-known/jwks
+    rules:
+      - name: deploy
+        client: fetcher
+        match: claims.repository == "acme/deploy" && claims.ref == "refs/heads/main"
+  - tenant: platform
+    name: spiffe
+    issuer: https://spiffe.example.org
+    jwks_file: ` + pemFile(t) + `
+  - tenant: acme
+    name: gitlab
+    issuer: https://gitlab.example.com
 `
+}
+
+// pemFile writes a PEM public key, as a trust's jwks_file may name.
+func pemFile(t *testing.T) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(testkeys.EC().Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "spiffe.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func start(t *testing.T) *servertest.Gatehouse {
@@ -185,7 +234,7 @@ func tokenStatus(t *testing.T, g *servertest.Gatehouse, id, secret, audience str
 func TestExportThenApplyOntoAnEmptyStore(t *testing.T) {
 	src := start(t)
 	r := mustApply(t, src, fullDocument(t), declare.Options{})
-	if got, want := len(r.Changes), 2+2+3+8; got != want || r.Applied != want {
+	if got, want := len(r.Changes), 2+2+3+8+4; got != want || r.Applied != want {
 		t.Fatalf("first apply: got %d changes (%d applied), want %d:\n%s", got, r.Applied, want, text(t, r))
 	}
 	for _, asJSON := range []bool{false, true} {
@@ -197,7 +246,13 @@ func TestExportThenApplyOntoAnEmptyStore(t *testing.T) {
 		}
 	}
 	exported := export(t, src, false)
-	for _, word := range []string{"secret_from_env", "secret_file", "gatehouse_", "imported-from", "bootstrap admin", "urn:gatehouse:admin"} {
+	for _, want := range []string{"    accept_exchange_from:\n      - https://streaming.example.io/property\n", "\ntrusts:\n",
+		"    name: k8s\n", "      - name: billing-export\n        client: ci-key\n", "        token_ttl: 5m\n", "    name: spiffe\n    issuer: https://spiffe.example.org\n    jwks:\n"} {
+		if !strings.Contains(exported, want) {
+			t.Errorf("export lacks %q:\n%s", want, exported)
+		}
+	}
+	for _, word := range []string{"jwks_file", "secret_from_env", "secret_file", "gatehouse_", "imported-from", "bootstrap admin", "urn:gatehouse:admin"} {
 		if strings.Contains(exported, word) {
 			t.Errorf("export holds %q, want no secrets, secret sources nor built-in objects:\n%s", word, exported)
 		}
@@ -210,7 +265,7 @@ func TestApplyIsIdempotentAndPrintsFieldChanges(t *testing.T) {
 	first := mustApply(t, g, doc, declare.Options{})
 	out := text(t, first)
 	for _, want := range []string{"+ tenant acme\n", "+ environment acme/production\n    api_key: ", "+ client ci-key\n    client_secret: gatehouse_",
-		"applied: 15 created, 0 updated, 0 deleted"} {
+		"applied: 19 created, 0 updated, 0 deleted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first apply printed:\n%s\nwant it to hold %q", out, want)
 		}
@@ -267,7 +322,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Errorf("dry run changed the server:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	out := text(t, r)
-	for _, want := range []string{"+ client ci-key\n", "- api https://old.example.io\n", "dry run: 14 to create, 1 to update, 1 to delete; nothing was changed"} {
+	for _, want := range []string{"+ client ci-key\n", "- api https://old.example.io\n", "dry run: 18 to create, 1 to update, 1 to delete; nothing was changed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run printed:\n%s\nwant it to hold %q", out, want)
 		}
@@ -350,7 +405,7 @@ func TestBadFilesChangeNothing(t *testing.T) {
 			`line 7: unknown field "grant" in a client (it takes: auth_method, client_id, disabled,`},
 		{"unknown nested field", good + "clients:\n  - client_id: c1\n    name: c1\n    tenant: acme\n    limits: {quota_week: 3}\n",
 			`line 7: unknown field "quota_week" in a client`},
-		{"unknown section", good + "trust: []\n", `line 3: unknown section "trust" (a file holds: tenants, environments, apis, clients)`},
+		{"unknown section", good + "trust: []\n", `line 3: unknown section "trust" (a file holds: tenants, environments, apis, clients, trusts)`},
 		{"grant on a missing API", good + "clients: [{client_id: c1, name: c1, tenant: acme, grants: {\"https://nope.example.io\": [read]}}]\n",
 			"client c1 (line 3): grants names api https://nope.example.io, which neither the file nor the server has"},
 		{"grant on a missing scope", good + "clients: [{client_id: c1, name: c1, tenant: acme, grants: {\"https://api.example.io\": [write]}}]\n",
@@ -378,6 +433,33 @@ func TestBadFilesChangeNothing(t *testing.T) {
 		{"secret for a key client", good + "clients: [{client_id: c2, name: c2, tenant: acme, auth_method: tls_client_auth, tls_subject_kind: dns, tls_subject: a.example.io, secret_file: /x}]\n",
 			"an imported secret is only for auth_method client_secret"},
 		{"tenant with a rate", "tenants: [{id: acme, limits: {rate_per_second: 3}}]\n", "a tenant takes quota_hour and quota_day"},
+		{"bad CEL", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'claims.sub =='}]}]\n",
+			`line 3: trust acme/k8s: rules: rule 1 ("r"): match: ERROR: <input>:1:14: Syntax error`},
+		{"CEL not boolean", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'claims.sub'}]}]\n",
+			`line 3: trust acme/k8s: rules: rule 1 ("r"): match: expression gives dyn, want bool`},
+		{"unknown client in a rule", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: nobody, match: 'true'}]}]\n",
+			"trust acme/k8s (line 3): rule r: client names client nobody, which neither the file nor the server has"},
+		{"client of another tenant", good + "clients: [{client_id: c2, name: c2, tenant: new}]\ntrusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c2, match: 'true'}]}]\n",
+			`trust acme/k8s (line 4): rule r: client c2 belongs to tenant "new", not "acme"`},
+		{"rule scope the client lacks", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'true', scopes: [read]}]}]\n",
+			`rule r: scopes: client c1 holds no scope "read"`},
+		{"two rules one name", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'true'}, {name: r, client: c1, match: 'false'}]}]\n",
+			`rules: two rules are named "r"`},
+		{"trust on a missing tenant", "trusts: [{tenant: other, name: k8s, issuer: https://k.example.io}]\n",
+			"trust other/k8s (line 1): tenant names tenant other, which neither the file nor the server has"},
+		{"trust with two key sources", "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, jwks_uri: https://k.example.io/keys, jwks: {keys: []}}]\n",
+			"line 1: trust acme/k8s: jwks and jwks_uri: a trust takes its keys from one source"},
+		{"trust over plain http", "trusts: [{tenant: acme, name: k8s, issuer: http://k.example.io}]\n", "issuer must be an https URL"},
+		{"trust jwks_file missing", "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, jwks_file: /nonexistent/keys.json}]\n",
+			"line 1: trust acme/k8s: jwks_file: open /nonexistent/keys.json"},
+		{"unknown rule field", "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'true', ttl: 5m}]}]\n",
+			`line 1: unknown field "ttl" in a trust`},
+		{"exchange from a missing API", "apis: [{audience: https://api.example.io, scopes: [read], accept_exchange_from: [https://nope.example.io]}]\n",
+			"api https://api.example.io (line 1): accept_exchange_from names api https://nope.example.io, which neither the file nor the server has"},
+		{"exchange from a built-in API", "apis: [{audience: https://api.example.io, scopes: [read], accept_exchange_from: [\"urn:gatehouse:admin\"]}]\n",
+			"accept_exchange_from names the built-in API urn:gatehouse:admin"},
+		{"exchange from itself", "apis: [{audience: https://api.example.io, scopes: [read], accept_exchange_from: [https://api.example.io]}]\n",
+			"accept_exchange_from names https://api.example.io itself"},
 		{"not a mapping", "- tenants\n", "a file is a mapping of sections"},
 		{"two documents", "tenants: []\n---\napis: []\n", "line 2: a file holds one document"},
 	}

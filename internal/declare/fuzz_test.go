@@ -13,6 +13,8 @@ func FuzzRead(f *testing.F) {
 		"environments: [{tenant: acme, id: qa}]\n",
 		"apis: [{audience: https://a.example.io, scopes: [read, {name: w, description: x}], token_ttl: 7d}]\n",
 		"clients: [{client_id: c, name: c, tenant: acme, grants: {\"https://a.example.io\": [read]}, jwks: {keys: []}}]\n",
+		"trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, audiences: [a], max_age: 1h, rules: [{name: r, client: c, match: 'claims.sub == \"x\"', scopes: [read], token_ttl: 5m}]}]\n",
+		"apis: [{audience: https://a.example.io, accept_exchange_from: [https://b.example.io]}]\n",
 		"tenants: &a [{id: x}]\napis: *a\n",
 		"{\"tenants\": [{\"id\": \"acme\"}]}",
 		"tenants:\n  - id: acme\n---\n",

@@ -26,9 +26,11 @@ type spec interface {
 }
 
 // field is one compared value, as canonical text: equal values are
-// equal text. fixed, when set, says why it cannot change once created.
+// equal text. fixed, when set, says why it cannot change once created;
+// replaced, when set, says how a change from one value to another is
+// made where it is not made in place.
 type field struct {
-	name, value, fixed string
+	name, value, fixed, replaced string
 }
 
 // ref is an object that another names: kind (singular) and key, the field
@@ -183,13 +185,14 @@ func article(word string) string {
 }
 
 // kinds is the table of object kinds, in the order they are created: a
-// kind comes after every kind it names. A new kind (federation trusts) is
-// one more entry.
+// kind comes after every kind it names (a trust's rules name clients), so
+// pruning deletes it before them.
 var kinds = []kind{
 	kindAdapter[tenantSpec]{tenants},
 	kindAdapter[environmentSpec]{environments},
 	kindAdapter[apiSpec]{apis},
 	kindAdapter[clientSpec]{clients},
+	kindAdapter[trustSpec]{trusts},
 }
 
 func kindBySection(name string) kind {

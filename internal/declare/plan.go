@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Options say how Apply treats the server.
@@ -36,6 +37,9 @@ type FieldChange struct {
 	Name string `json:"name"`
 	From string `json:"from"`
 	To   string `json:"to"`
+	// Note says how the change is made where that is not in place (a
+	// trust's rule is deleted and added again).
+	Note string `json:"note,omitempty"`
 }
 
 // Kept is an object on the server that the file does not hold, left as
@@ -129,6 +133,7 @@ func plan(want, have map[kind][]object, o Options) (*Report, error) {
 	var deletes [][]Change
 	var errs []error
 	for _, k := range kinds {
+		var changes []Change
 		onServer := map[string]object{}
 		for _, h := range have[k] {
 			onServer[h.spec.key()] = h
@@ -140,17 +145,22 @@ func plan(want, have map[kind][]object, o Options) (*Report, error) {
 			}
 			h, ok := onServer[w.spec.key()]
 			if !ok {
-				r.Changes = append(r.Changes, Change{Action: "create", Kind: k.singular(), Key: w.spec.key(), want: w})
+				changes = append(changes, Change{Action: "create", Kind: k.singular(), Key: w.spec.key(), want: w})
 				continue
 			}
 			fields, err := diff(w, h)
 			if err != nil {
 				errs = append(errs, err)
 			} else if len(fields) > 0 {
-				r.Changes = append(r.Changes, Change{Action: "update", Kind: k.singular(), Key: w.spec.key(), Fields: fields, want: w, have: h})
+				changes = append(changes, Change{Action: "update", Kind: k.singular(), Key: w.spec.key(), Fields: fields, want: w, have: h})
 			}
 			delete(onServer, w.spec.key())
 		}
+		changes, err := createdFirst(k, changes)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		r.Changes = append(r.Changes, changes...)
 		var del []Change
 		for _, key := range sortedKeys(onServer) {
 			h := onServer[key]
@@ -178,22 +188,83 @@ func plan(want, have map[kind][]object, o Options) (*Report, error) {
 	return r, errors.Join(errs...)
 }
 
+// createdFirst orders one kind's creates and updates so that each comes
+// after the creates of the objects of its own kind that it names (an API
+// whose accept_exchange_from names an API the file adds), keeping the
+// file's order otherwise. Objects that name each other, none of them on
+// the server yet, cannot be created in any order: that is an error.
+func createdFirst(k kind, changes []Change) ([]Change, error) {
+	pending := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == "create" {
+			pending[c.Key] = true
+		}
+	}
+	ready := func(c Change) bool {
+		for _, rf := range c.want.spec.refs() {
+			if rf.kind == k.singular() && rf.key != c.Key && pending[rf.key] {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]Change, 0, len(changes))
+	for len(changes) > 0 {
+		var rest []Change
+		for _, c := range changes {
+			if !ready(c) {
+				rest = append(rest, c)
+				continue
+			}
+			out = append(out, c)
+			delete(pending, c.Key)
+		}
+		if len(rest) == len(changes) {
+			keys := make([]string, len(rest))
+			for i, c := range rest {
+				keys[i] = c.want.name() + c.want.where()
+			}
+			return append(out, rest...), fmt.Errorf("%s name each other and none is on the server yet, so none can be created first: "+
+				"apply once with one of them not naming the others, then again with the full file", strings.Join(keys, ", "))
+		}
+		changes = rest
+	}
+	return out, nil
+}
+
 func id(kind, key string) string { return kind + "\x00" + key }
 
 // diff lists the fields in which w (the file's) differs from h (the
-// server's); a difference in a field that cannot change is an error.
+// server's), matched by name (a trust's rules are a field each, so either
+// side may have fields the other lacks: those show as added or removed);
+// a difference in a field that cannot change is an error.
 func diff(w, h object) ([]FieldChange, error) {
 	wf, hf := w.spec.fields(), h.spec.fields()
+	onServer := map[string]field{}
+	for _, f := range hf {
+		onServer[f.name] = f
+	}
 	var out []FieldChange
-	for i := range wf {
-		if wf[i].value == hf[i].value {
+	for _, f := range wf {
+		old := onServer[f.name]
+		delete(onServer, f.name)
+		if f.value == old.value {
 			continue
 		}
-		if wf[i].fixed != "" {
+		if f.fixed != "" {
 			return nil, fmt.Errorf("line %d: %s: %s is %q on the server and %q in the file: %s",
-				w.line, w.name(), wf[i].name, hf[i].value, wf[i].value, wf[i].fixed)
+				w.line, w.name(), f.name, old.value, f.value, f.fixed)
 		}
-		out = append(out, FieldChange{Name: wf[i].name, From: hf[i].value, To: wf[i].value})
+		c := FieldChange{Name: f.name, From: old.value, To: f.value}
+		if old.value != "" && f.value != "" {
+			c.Note = f.replaced
+		}
+		out = append(out, c)
+	}
+	for _, f := range hf { // on the server only: removed
+		if _, ok := onServer[f.name]; ok {
+			out = append(out, FieldChange{Name: f.name, From: f.value})
+		}
 	}
 	return out, nil
 }

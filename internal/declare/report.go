@@ -19,7 +19,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		counts[c.Action]++
 		fmt.Fprintf(&b, "%s %s %s\n", marks[c.Action], c.Kind, c.Key)
 		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "    %s: %s -> %s\n", f.Name, orNone(f.From), orNone(f.To))
+			note := ""
+			if f.Note != "" {
+				note = "   (" + f.Note + ")"
+			}
+			fmt.Fprintf(&b, "    %s: %s -> %s%s\n", f.Name, orNone(f.From), orNone(f.To), note)
 		}
 		for _, res := range c.Results {
 			note := ""

@@ -79,7 +79,14 @@ func ErrUseDPoPNonce(nonce string) *Error {
 
 // ErrUnsupportedGrantType is a grant_type gatehouse does not issue (400).
 func ErrUnsupportedGrantType(grant string) *Error {
-	return newError(http.StatusBadRequest, "unsupported_grant_type", "Grant type %q is not supported; use client_credentials.", truncate(grant))
+	return newError(http.StatusBadRequest, "unsupported_grant_type", "Grant type %q is not supported; use client_credentials, %s or %s.", truncate(grant), GrantJWTBearer, GrantTokenExchange)
+}
+
+// ErrInvalidGrant is an assertion or subject token that is refused (RFC
+// 6749 §5.2, RFC 7523 §3.1, RFC 8693 §2.2.2); the description stays
+// generic where the reason would help an attacker (400).
+func ErrInvalidGrant(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, "invalid_grant", format, args...)
 }
 
 // ErrInvalidScope is a scope the client may not have (400).

@@ -39,6 +39,15 @@ type TokenRequest struct {
 	ClientAssertion     string
 	// DPoP is the request's one DPoP proof header (RFC 9449 §4), or "".
 	DPoP string
+	// Assertion is the JWT of the RFC 7523 §2.1 jwt-bearer grant.
+	Assertion string
+	// SubjectToken and SubjectTokenType, ActorToken and ActorTokenType,
+	// and RequestedTokenType are RFC 8693 §2.1 token exchange parameters.
+	SubjectToken       string
+	SubjectTokenType   string
+	ActorToken         string
+	ActorTokenType     string
+	RequestedTokenType string
 
 	// Set by the endpoint, not parsed: the client certificate the caller
 	// presented (RFC 8705), with the chain it sent, and the endpoint's
@@ -51,6 +60,16 @@ type TokenRequest struct {
 
 // ClientAssertionJWT is the only client_assertion_type (RFC 7523 §2.2).
 const ClientAssertionJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Grant types and token types of workload identity federation and token
+// exchange (RFC 7523 §2.1, RFC 8693 §3).
+const (
+	GrantJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
+	TokenTypeIDToken   = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeAccess    = "urn:ietf:params:oauth:token-type:access_token"
+)
 
 // ParseOptions says where a token endpoint reads parameters from.
 type ParseOptions struct {
@@ -107,6 +126,12 @@ func ParseTokenRequest(w http.ResponseWriter, r *http.Request, opts ParseOptions
 	req.TokenTypeHint = get("token_type_hint")
 	req.ClientAssertionType = get("client_assertion_type")
 	req.ClientAssertion = get("client_assertion")
+	req.Assertion = get("assertion")
+	req.SubjectToken = get("subject_token")
+	req.SubjectTokenType = get("subject_token_type")
+	req.ActorToken = get("actor_token")
+	req.ActorTokenType = get("actor_token_type")
+	req.RequestedTokenType = get("requested_token_type")
 	switch proofs := r.Header.Values("DPoP"); len(proofs) {
 	case 0:
 	case 1:

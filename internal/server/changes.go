@@ -72,6 +72,9 @@ func (s *Server) applyChanges(ctx context.Context, batch []store.Change, keysCha
 			if err := s.catalog.Apply(ctx, c); err != nil {
 				return err
 			}
+			if c.Kind == store.ChangeTrust {
+				s.warmTrust(c.Key)
+			}
 		}
 	}
 	if keys {

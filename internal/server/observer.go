@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/admin"
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/oauth"
@@ -33,6 +34,12 @@ type issuance struct {
 	Service  string `json:"service,omitempty"`
 	Source   string `json:"source"`
 	Reused   bool   `json:"reused,omitempty"`
+	// Grant is the gty; External and Act say who acted for a federated
+	// or delegated token.
+	Grant    string          `json:"grant,omitempty"`
+	External *token.External `json:"ext,omitempty"`
+	Act      map[string]any  `json:"act,omitempty"`
+	Subject  string          `json:"sub,omitempty"`
 }
 
 func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
@@ -45,6 +52,7 @@ func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
 	o.audit.Record(store.AuditTokenIssued, g.Client.ID, g.Client.ID, g.Audience, issuance{
 		Audience: g.Audience, Scope: strings.Join(g.Scopes, " "), JTI: g.JTI, Expires: g.ExpiresAt.Unix(),
 		Service: g.Service, Source: addr, Reused: g.Reused,
+		Grant: g.Type, External: g.External, Act: g.Act, Subject: g.Subject,
 	})
 }
 
@@ -55,6 +63,12 @@ func (o *tokenObserver) Refused(r *http.Request, e *oauth.Error) {
 		span.SetAttributes(attribute.String("gatehouse.outcome", e.Code))
 	}
 	o.metrics.TokenErrors.WithLabelValues(e.Code).Inc()
+	var refusal *federation.Refusal
+	if errors.As(e, &refusal) {
+		// The client saw a generic invalid_grant; the audit log says
+		// which trusts and rules were tried and why each failed.
+		o.audit.Record(store.AuditTokenRefused, "", "", refusal.Issuer, refusal)
+	}
 	var exceeded limits.ExceededError
 	switch {
 	case errors.As(e, &exceeded):

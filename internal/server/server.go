@@ -173,6 +173,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 	if err != nil {
 		return nil, err
 	}
+	s.issuer.Federation().Warm(s.catalog.Trusts()...)
 	if err := s.issuer.Revocations().Sync(ctx, now); err != nil {
 		return nil, fmt.Errorf("loading revocations: %w", err)
 	}
@@ -286,6 +287,7 @@ func (s *Server) routes() error {
 	}
 	con.Mount(adminMux)
 	adminMux.Handle("POST /admin/v1/console/links", adminAPI.Authorized(store.ScopeWrite, con.CreateLink))
+	adminMux.Handle("POST /admin/v1/tenants/{tenant}/trusts/{name}/test", adminAPI.TrustTest(s.testTrust))
 	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	s.watchMetrics()
 	s.watchLimits()

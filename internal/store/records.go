@@ -50,6 +50,9 @@ type Revocation struct {
 // Audit event kinds.
 const (
 	AuditTokenIssued = "token.issued"
+	// AuditTokenRefused records a refused outside token (workload identity
+	// federation): which trusts and rules were tried and why each failed.
+	AuditTokenRefused = "token.refused"
 )
 
 // AuditEvent is who did what, when. Detail holds the kind's own fields

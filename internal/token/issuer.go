@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
@@ -36,6 +37,11 @@ type Config struct {
 	JWKS jwks.RemoteOptions
 	// DPoP tunes DPoP proofs at the token endpoint.
 	DPoP DPoPConfig
+	// FederationKeyWait bounds how long a federated request waits for a
+	// trust's keys that are not cached yet; zero means
+	// federation.DefaultKeyWait. Trusts' keys are fetched like clients'
+	// jwks_uri documents (JWKS).
+	FederationKeyWait time.Duration
 }
 
 // Issuer mints access tokens for authenticated clients. It reads clients
@@ -54,6 +60,7 @@ type Issuer struct {
 	now      func() time.Time
 
 	clientKeys *keyCache
+	federation *federation.Engine
 	base       string // IssuerURL without a trailing slash, for endpoint URLs
 
 	grants  map[string]grantType
@@ -78,6 +85,12 @@ func NewIssuer(cfg Config, ks *keys.Set, cat *catalog.Catalog, tokens store.Toke
 		cfg.JWKS.Now = now
 	}
 	cfg.DPoP = cfg.DPoP.withDefaults()
+	fed, err := federation.NewEngine(cat, federation.Options{
+		Audience: cfg.IssuerURL, Keys: cfg.JWKS, KeyWait: cfg.FederationKeyWait, Used: used, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	own, err := verify.New(context.Background(), verify.Config{Issuer: cfg.IssuerURL, SkipAudienceCheck: true, Keys: ks, Now: now})
 	if err != nil {
 		return nil, err
@@ -85,10 +98,13 @@ func NewIssuer(cfg Config, ks *keys.Set, cat *catalog.Catalog, tokens store.Toke
 	return &Issuer{
 		cfg: cfg, keys: ks, catalog: cat, tokens: tokens, secrets: secret.NewChecker(),
 		revoked: NewRevocations(tokens), throttle: throttle, limits: limiter, own: own, used: used, now: now,
-		grants: grantTypes, methods: authMethods, clientKeys: newKeyCache(cfg.JWKS),
+		grants: grantTypes, methods: authMethods, clientKeys: newKeyCache(cfg.JWKS), federation: fed,
 		base: strings.TrimSuffix(cfg.IssuerURL, "/"),
 	}, nil
 }
+
+// Federation is the engine that accepts outside tokens (for `trust test`).
+func (i *Issuer) Federation() *federation.Engine { return i.federation }
 
 // Revocations is the node's copy of revoked JWT ids.
 func (i *Issuer) Revocations() *Revocations { return i.revoked }
@@ -108,6 +124,8 @@ type Response struct {
 	Scope       string `json:"scope"`
 	ExpiresIn   int64  `json:"expires_in"`
 	TokenType   string `json:"token_type"`
+	// IssuedTokenType answers a token exchange (RFC 8693 §2.2.1) only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // Grant is what a token request was found to be entitled to, and after
@@ -123,6 +141,14 @@ type Grant struct {
 	// Confirmation binds the token to its holder (cnf): a DPoP key or the
 	// client's certificate.
 	Confirmation store.Confirmation
+	// External names the outside token a federated grant was for; Act is
+	// the RFC 8693 act chain of a delegated one, whose Subject is the
+	// subject token's sub (empty: the client's own). IssuedTokenType is
+	// the token exchange answer's issued_token_type.
+	External        *External
+	Act             map[string]any
+	Subject         string
+	IssuedTokenType string
 	// Service and APIKey bind a per-service token to one service and one
 	// environment (the environment's public api_key).
 	Service string
@@ -150,6 +176,7 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	if !ok {
 		return Outcome{}, oauth.ErrUnsupportedGrantType(req.GrantType)
 	}
+	gt = i.route(gt, &req)
 	var api *store.API
 	if service != "" {
 		if api, ok = i.catalog.Service(service); !ok {
@@ -162,7 +189,7 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	}
 	var caller *store.Client
 	var cnf store.Confirmation
-	if gt.authenticate {
+	if gt.authenticate(&req) {
 		actx, step := tracing.Step(ctx, "authenticate client")
 		caller, cnf, err = i.authenticateThrottled(actx, req, addr)
 		step.End()
@@ -170,10 +197,11 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 			return Outcome{}, err
 		}
 	}
-	client, err := gt.resolve(ctx, i, req, caller)
+	res, err := gt.resolve(ctx, i, req, caller)
 	if err != nil {
 		return Outcome{}, err
 	}
+	client := res.client
 	var g *Grant
 	if api != nil {
 		g, err = i.authorizeService(client, api, req)
@@ -181,6 +209,9 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 		g, err = i.Authorize(client, req)
 	}
 	if err != nil {
+		return Outcome{}, err
+	}
+	if err := res.apply(g, req, i.now()); err != nil {
 		return Outcome{}, err
 	}
 	g.Type = gt.claim

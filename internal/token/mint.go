@@ -36,6 +36,10 @@ type Claims struct {
 	// Cnf binds a sender-constrained token to its holder (RFC 9449 §6,
 	// RFC 8705 §3.1).
 	Cnf *store.Confirmation `json:"cnf,omitempty"`
+	// Ext names the outside token of a federated grant (DESIGN §9).
+	Ext *External `json:"ext,omitempty"`
+	// Act is the RFC 8693 §4.1 actor chain of a delegated token.
+	Act map[string]any `json:"act,omitempty"`
 }
 
 // OpaqueLength is the length of an opaque token, as in the gateway document.
@@ -65,7 +69,8 @@ func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second), TokenType: tokenType(g.Confirmation)}
+	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second),
+		TokenType: tokenType(g.Confirmation), IssuedTokenType: g.IssuedTokenType}
 	i.reuse.put(g, resp)
 	return resp, nil
 }
@@ -75,9 +80,13 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 	if key == nil {
 		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
 	}
+	subject := g.Subject
+	if subject == "" {
+		subject = g.Client.ID + "@clients"
+	}
 	payload, err := json.Marshal(Claims{
 		Issuer:      i.cfg.IssuerURL,
-		Subject:     g.Client.ID + "@clients",
+		Subject:     subject,
 		Audience:    g.Audience,
 		IssuedAt:    g.IssuedAt.Unix(),
 		Expiry:      g.ExpiresAt.Unix(),
@@ -91,6 +100,8 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		Service:     g.Service,
 		APIKey:      g.APIKey,
 		Cnf:         cnfClaim(g.Confirmation),
+		Ext:         g.External,
+		Act:         g.Act,
 	})
 	if err != nil {
 		return "", oauth.ErrServerError(err)
@@ -175,8 +186,14 @@ func keyOf(g *Grant) reuseKey {
 	return reuseKey{g.Client.ID, g.Audience, strings.Join(g.Scopes, " "), g.Service, g.Confirmation}
 }
 
+// reusable reports whether g's token may be handed back again: not one
+// that names an outside subject or an actor, whose holder may differ.
+func reusable(g *Grant) bool {
+	return g.API.ReuseWindow > 0 && g.External == nil && g.Act == nil && g.Subject == ""
+}
+
 func (c *reuseCache) get(g *Grant, now time.Time) (Response, bool) {
-	if g.API.ReuseWindow <= 0 {
+	if !reusable(g) {
 		return Response{}, false
 	}
 	c.mu.Lock()
@@ -192,7 +209,7 @@ func (c *reuseCache) get(g *Grant, now time.Time) (Response, bool) {
 }
 
 func (c *reuseCache) put(g *Grant, resp Response) {
-	if g.API.ReuseWindow <= 0 {
+	if !reusable(g) {
 		return
 	}
 	c.mu.Lock()
