@@ -14,7 +14,7 @@ const DefaultCacheSize = 10_000
 // token, so that a client sending the same token again costs a map lookup
 // instead of a signature verification. An entry is used only while now is
 // before the token's exp (no leeway: a cached answer never outlives the
-// token) and while its signing key is still published; Forget drops all.
+// token) and while its signing key is still published.
 type tokenCache struct {
 	max int
 
@@ -75,15 +75,6 @@ func (c *tokenCache) put(raw, kid string, claims *Claims) {
 	c.entries[raw] = cached{claims: &stored, kid: kid}
 }
 
-func (c *tokenCache) forget() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	clear(c.entries)
-	c.mu.Unlock()
-}
-
 // stillPublished reports whether the key a cached token was verified with
 // is still among the issuer's keys (a removed key ends its tokens here
 // too, as it would on a fresh verification).
@@ -91,8 +82,3 @@ func (v *Verifier) stillPublished(ctx context.Context, kid string) bool {
 	_, err := v.key(ctx, kid)
 	return err == nil
 }
-
-// Forget drops every remembered verification, so that the next use of
-// each token is verified afresh: call it when something outside the token
-// changed its standing (a gateway's revocation list grew).
-func (v *Verifier) Forget() { v.cache.forget() }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/binding"
 	"github.com/gatehouse/gatehouse/internal/jwtclaim"
 )
 
@@ -74,13 +75,7 @@ type wireClaims struct {
 	Environment string                `json:"environment"`
 	Service     string                `json:"service"`
 	APIKey      string                `json:"api_key"`
-	Cnf         *wireCnf              `json:"cnf"`
-}
-
-// wireCnf holds the confirmation methods this package enforces.
-type wireCnf struct {
-	JKT     string `json:"jkt"`
-	X5TS256 string `json:"x5t#S256"`
+	Cnf         *binding.Confirmation `json:"cnf"`
 }
 
 // decodeClaims parses a verified payload and checks that every claim
@@ -99,30 +94,29 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		return nil, invalid(ErrMalformed, "missing one of iss, sub, aud, jti, client_id")
 	case w.Expiry == nil, w.IssuedAt == nil:
 		return nil, invalid(ErrMalformed, "missing exp or iat")
-	case w.Cnf != nil && w.Cnf.JKT == "" && w.Cnf.X5TS256 == "":
-		// A binding this package cannot enforce must not pass as none.
-		return nil, invalid(ErrMalformed, "cnf holds neither jkt nor x5t#S256")
+	}
+	cnf, err := binding.FromClaim(w.Cnf)
+	if err != nil {
+		return nil, invalid(ErrMalformed, err.Error())
 	}
 	c := &Claims{
-		Issuer:      w.Issuer,
-		Subject:     w.Subject,
-		Audience:    w.Audience,
-		ClientID:    w.ClientID,
-		Scopes:      strings.Fields(w.Scope),
-		Tenant:      w.Tenant,
-		Environment: w.Environment,
-		Service:     w.Service,
-		APIKey:      w.APIKey,
-		JTI:         w.JTI,
-		IssuedAt:    w.IssuedAt.T,
-		Expiry:      w.Expiry.T,
-		Raw:         raw,
+		Issuer:       w.Issuer,
+		Subject:      w.Subject,
+		Audience:     w.Audience,
+		ClientID:     w.ClientID,
+		Scopes:       strings.Fields(w.Scope),
+		Tenant:       w.Tenant,
+		Environment:  w.Environment,
+		Service:      w.Service,
+		APIKey:       w.APIKey,
+		JTI:          w.JTI,
+		IssuedAt:     w.IssuedAt.T,
+		Expiry:       w.Expiry.T,
+		Confirmation: Confirmation(cnf),
+		Raw:          raw,
 	}
 	if w.NotBefore != nil {
 		c.NotBefore = w.NotBefore.T
-	}
-	if w.Cnf != nil {
-		c.Confirmation = Confirmation{JKT: w.Cnf.JKT, X5TS256: w.Cnf.X5TS256}
 	}
 	return c, nil
 }

@@ -40,6 +40,8 @@
 // NumericDates, shared with internal/assertion), internal/jwks (which
 // keys of a JWKS are usable, the
 // JWKS cache and metadata discovery), internal/dpop (RFC 9449 proofs) and
-// internal/binding (the binding rules it shares with the gateway), which
-// import nothing of the server's; never the server's packages.
+// internal/binding (the binding rules it shares with the gateway; it
+// makes proofs single-use with internal/replay, the standard library
+// only), which import nothing of the server's; never the server's
+// packages.
 package verify

@@ -14,16 +14,35 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/bearer"
 	"github.com/gatehouse/gatehouse/internal/dpop"
+	"github.com/gatehouse/gatehouse/internal/replay"
 )
 
 // Confirmation is what a token's cnf claim (RFC 7800) binds it to; empty
-// fields bind nothing.
+// fields bind nothing. Its JSON form is the cnf claim's, as a JWT and an
+// introspection answer carry it; read one with FromClaim.
 type Confirmation struct {
 	// JKT is cnf.jkt: the RFC 7638 thumbprint of the DPoP key (RFC 9449 §6).
-	JKT string
+	JKT string `json:"jkt,omitempty"`
 	// X5TS256 is cnf.x5t#S256: the base64url SHA-256 of the client
 	// certificate's DER form (RFC 8705 §3.1).
-	X5TS256 string
+	X5TS256 string `json:"x5t#S256,omitempty"`
+}
+
+// ErrUnenforceable is a cnf claim that holds neither a jkt nor an
+// x5t#S256: a binding by a method a resource cannot enforce.
+var ErrUnenforceable = errors.New("cnf holds neither jkt nor x5t#S256")
+
+// FromClaim reads a verified token's cnf claim as decoded from JSON: nil
+// (no cnf) binds nothing; a cnf this package cannot enforce is
+// ErrUnenforceable, since such a binding must not pass as none.
+func FromClaim(cnf *Confirmation) (Confirmation, error) {
+	switch {
+	case cnf == nil:
+		return Confirmation{}, nil
+	case cnf.JKT == "" && cnf.X5TS256 == "":
+		return Confirmation{}, ErrUnenforceable
+	}
+	return *cnf, nil
 }
 
 // Reasons a request is refused, in Refusal.Err. Their texts are safe to
@@ -73,9 +92,10 @@ type Config struct {
 	// RequireDPoP refuses every token that is not DPoP-bound; otherwise
 	// unbound tokens pass as Bearer tokens.
 	RequireDPoP bool
-	// Replay makes proofs single-use; nil means a cache of its own. Share
-	// one among the Checkers of one process.
-	Replay *dpop.ReplayCache
+	// Replay makes proofs single-use, remembering each proof's jti under
+	// its key's thumbprint until the proof expires; nil means a memory-only
+	// cache of its own. Share one among the Checkers of one process.
+	Replay *replay.Cache
 	// Window and Leeway bound a proof's iat (see dpop.Check).
 	Window, Leeway time.Duration
 	// Now is the clock; nil means time.Now.
@@ -100,11 +120,11 @@ func New(cfg Config) (*Checker, error) {
 		}
 		cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	}
-	if cfg.Replay == nil {
-		cfg.Replay = dpop.NewReplayCache(0)
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Replay == nil {
+		cfg.Replay = replay.New(nil, 0, cfg.Now)
 	}
 	return &Checker{cfg: cfg, algs: strings.Join(dpop.Algorithms(), " ")}, nil
 }
@@ -140,8 +160,9 @@ func (c *Checker) Check(r *http.Request, tok bearer.Token, cnf Confirmation) *Re
 	if proof != nil {
 		// Last, so that a request refused for another reason does not
 		// spend the proof.
-		if err := c.cfg.Replay.Use(proof, c.cfg.Now()); err != nil {
-			return &Refusal{Code: CodeInvalidDPoPProof, Description: dpop.Description(err), Err: err}
+		id := replay.ID{Key: "dpop:" + proof.JKT + ":" + proof.JTI, ExpiresAt: proof.ExpiresAt}
+		if err := c.cfg.Replay.Use(r.Context(), id); err != nil {
+			return refuse(CodeInvalidDPoPProof, dpop.ErrReplayed, err)
 		}
 	}
 	return nil

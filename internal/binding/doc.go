@@ -8,9 +8,13 @@
 // through it, so a product API behind either sees the same rules.
 //
 // It checks the request, not the token: the caller has already verified
-// the token (offline or by introspection) and hands over its cnf.
+// the token (offline or by introspection) and hands over its cnf, read
+// with FromClaim, which refuses a cnf that binds by no method enforced
+// here rather than let it pass as unbound.
 //
 // verify, a public package, imports it: it may import only the standard
-// library, internal/bearer and internal/dpop, never the server's
-// packages, and it must not log.
+// library, internal/bearer, internal/dpop and internal/replay (proofs
+// single-use in memory, the cache the token endpoint uses too; itself
+// the standard library only), never the server's packages, and it must
+// not log.
 package binding

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/mtls"
+	"github.com/gatehouse/gatehouse/internal/proxy"
 )
 
 // Config is everything `gatehouse serve` reads.
@@ -64,6 +65,11 @@ type Config struct {
 	// Authorization header, from GATEHOUSE_AUDIT_EXPORT_AUTHORIZATION only.
 	AuditExport              string `yaml:"audit_export"`
 	AuditExportAuthorization string `yaml:"-"`
+
+	// clientCA is the bundle Validate read from clientCAPath (ClientCA
+	// then), so that a start reads the file once.
+	clientCA     *mtls.Authority
+	clientCAPath string
 }
 
 // Default returns the settings of a development start.
@@ -244,14 +250,10 @@ func (c *Config) Validate() error {
 			bad("legacy_sunset %q is not a date like 2027-06-30", c.LegacySunset)
 		}
 	}
-	for _, p := range c.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				bad("trusted_proxy %q is not a CIDR or address", p)
-			}
-		}
+	for _, err := range proxy.CheckSettings("trusted_proxies (--trusted-proxy)", c.TrustedProxies, c.ClientCertHeader) {
+		bad("%v", err)
 	}
-	c.validateClientCerts(bad)
+	c.validateClientCA(bad)
 	if c.KeyRotation < 0 || (c.KeyRotation > 0 && c.KeyRotation < time.Hour) {
 		bad("key_rotation must be 0 (off) or at least 1h")
 	}
@@ -276,24 +278,34 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// validateClientCerts checks the RFC 8705 settings: the CA bundle is read
-// now, so that a wrong file stops the start rather than every
-// tls_client_auth request; the header needs a proxy it can come from.
-func (c *Config) validateClientCerts(bad func(string, ...any)) {
-	if c.ClientCA != "" {
-		if _, err := mtls.LoadCAs(c.ClientCA); err != nil {
-			bad("client_ca: %v", err)
-		}
-	}
-	if c.ClientCertHeader == "" {
+// validateClientCA reads the RFC 8705 CA bundle now, so that a wrong file
+// stops the start rather than every tls_client_auth request, and keeps it
+// for ClientAuthority.
+func (c *Config) validateClientCA(bad func(string, ...any)) {
+	c.clientCA, c.clientCAPath = nil, ""
+	if c.ClientCA == "" {
 		return
 	}
-	if !isHeaderName(c.ClientCertHeader) {
-		bad("client_cert_header %q is not an HTTP header name", c.ClientCertHeader)
+	ca, err := mtls.LoadAuthority(c.ClientCA)
+	if err != nil {
+		bad("client_ca: %v", err)
+		return
 	}
-	if len(c.TrustedProxies) == 0 {
-		bad("client_cert_header %q needs trusted_proxies (--trusted-proxy): the header is read only from a trusted proxy, so without one no certificate would ever arrive", c.ClientCertHeader)
+	c.clientCA, c.clientCAPath = ca, c.ClientCA
+}
+
+// ClientAuthority is the CA bundle of ClientCA, nil when none is set: the
+// one Validate read, so that the file is read once at start. On a Config
+// that Validate has not checked since ClientCA was set, it reads the file
+// now.
+func (c *Config) ClientAuthority() (*mtls.Authority, error) {
+	switch {
+	case c.ClientCA == "":
+		return nil, nil
+	case c.clientCA != nil && c.clientCAPath == c.ClientCA:
+		return c.clientCA, nil
 	}
+	return mtls.LoadAuthority(c.ClientCA)
 }
 
 // validateAudit checks the spool's fsync policy and the export target;
@@ -311,19 +323,6 @@ func (c *Config) validateAudit(bad func(string, ...any)) {
 	if c.DataDir == "" {
 		bad("audit_export needs data_dir: the export's cursor and the audit spool live there")
 	}
-}
-
-// isHeaderName reports whether s is an RFC 9110 field name (a token).
-func isHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // DefaultIssuer is http(s)://<addr>, with a wildcard host made loopback.

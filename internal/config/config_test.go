@@ -242,7 +242,7 @@ func TestValidateErrors(t *testing.T) {
 			c.LegacyHosts = []string{"old.example.io"}
 			c.LegacySunset = "30/06/2027"
 		}, `legacy_sunset "30/06/2027" is not a date`},
-		{"bad trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `trusted_proxy "proxy.local" is not a CIDR or address`},
+		{"bad trusted proxy", func(c *config.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `trusted_proxies (--trusted-proxy): "proxy.local" is not an IP address or CIDR prefix`},
 		{"key rotation under 1h", func(c *config.Config) { c.KeyRotation = 59 * time.Minute }, "key_rotation must be 0 (off) or at least 1h"},
 		{"key rotation negative", func(c *config.Config) { c.KeyRotation = -time.Hour }, "key_rotation must be 0 (off) or at least 1h"},
 		{"negative publish delay", func(c *config.Config) { c.KeyPublishDelay = -time.Second }, "key_publish_delay must not be negative"},
@@ -423,5 +423,31 @@ func TestValidatedDefaultIssuerWarnsOnWildcard(t *testing.T) {
 	}
 	if c.InsecureIssuerWarning() == "" {
 		t.Errorf("InsecureIssuerWarning: got none, want a warning for plain http on 0.0.0.0")
+	}
+}
+
+// TestClientAuthorityReadOnce: the CA bundle Validate read is the one the
+// server gets, without reading the file again; a ClientCA changed after
+// Validate is read afresh.
+func TestClientAuthorityReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	bundle := mtlstest.WritePEM(t, filepath.Join(dir, "ca.pem"), mtlstest.NewCA(t, "clients").Cert)
+	c := config.Default()
+	if ca, err := c.ClientAuthority(); ca != nil || err != nil {
+		t.Errorf("no client_ca: got %v, %v; want nil, nil", ca, err)
+	}
+	c.ClientCA = bundle
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(bundle); err != nil {
+		t.Fatal(err)
+	}
+	if ca, err := c.ClientAuthority(); ca == nil || err != nil {
+		t.Errorf("after Validate, with the file gone: got %v, %v; want the bundle Validate read", ca, err)
+	}
+	c.ClientCA = filepath.Join(dir, "other.pem")
+	if _, err := c.ClientAuthority(); err == nil {
+		t.Errorf("ClientCA changed since Validate to a missing file: got no error, want the file read afresh")
 	}
 }

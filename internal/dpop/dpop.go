@@ -10,14 +10,15 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/jwks"
+	"github.com/gatehouse/gatehouse/internal/jwtclaim"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -144,12 +145,12 @@ type header struct {
 
 // claims are the proof's claims (RFC 9449 §4.2).
 type claims struct {
-	JTI   string   `json:"jti"`
-	HTM   string   `json:"htm"`
-	HTU   string   `json:"htu"`
-	IAT   *float64 `json:"iat"`
-	ATH   *string  `json:"ath"`
-	Nonce *string  `json:"nonce"`
+	JTI   string                `json:"jti"`
+	HTM   string                `json:"htm"`
+	HTU   string                `json:"htu"`
+	IAT   *jwtclaim.NumericDate `json:"iat"`
+	ATH   *string               `json:"ath"`
+	Nonce *string               `json:"nonce"`
 }
 
 // Verify checks one proof against want (RFC 9449 §4.3) and returns it.
@@ -170,7 +171,9 @@ func Verify(proof string, want Check) (*Proof, error) {
 		return nil, err
 	}
 	var c claims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := json.Unmarshal(payload, &c); errors.Is(err, jwtclaim.ErrNumericDate) {
+		return nil, invalid(ErrStale, "iat out of range")
+	} else if err != nil {
 		return nil, invalid(ErrMalformed, "claims: "+err.Error())
 	}
 	p, err := checkClaims(&c, want)
@@ -276,9 +279,6 @@ func fits(alg jose.SignatureAlgorithm, key crypto.PublicKey) bool {
 	return false
 }
 
-// maxNumericDate keeps iat within what time.Unix handles exactly.
-const maxNumericDate = 1 << 53
-
 // checkClaims checks jti, htm, htu, iat, ath and, last, the nonce.
 func checkClaims(c *claims, want Check) (*Proof, error) {
 	switch {
@@ -292,8 +292,6 @@ func checkClaims(c *claims, want Check) (*Proof, error) {
 		return nil, invalid(ErrURL, fmt.Sprintf("htu %.200q", c.HTU))
 	case c.IAT == nil:
 		return nil, invalid(ErrMalformed, "no iat")
-	case *c.IAT < 0 || *c.IAT > maxNumericDate:
-		return nil, invalid(ErrStale, "iat out of range")
 	}
 	now := want.Now
 	if now.IsZero() {
@@ -301,8 +299,7 @@ func checkClaims(c *claims, want Check) (*Proof, error) {
 	}
 	window := orDefault(want.Window, DefaultWindow)
 	leeway := orDefault(want.Leeway, DefaultLeeway)
-	sec, frac := math.Modf(*c.IAT)
-	iat := time.Unix(int64(sec), int64(frac*1e9))
+	iat := c.IAT.T
 	expires := iat.Add(window + leeway)
 	if !now.Before(expires) || now.Add(leeway).Before(iat) {
 		return nil, invalid(ErrStale, fmt.Sprintf("iat %d, now %d", iat.Unix(), now.Unix()))

@@ -2,8 +2,8 @@ package dpop
 
 import "errors"
 
-// ErrInvalidProof is matched, with errors.Is, by every error [Verify],
-// [FromHeader] and [ReplayCache.Use] return for a proof that must be
+// ErrInvalidProof is matched, with errors.Is, by every error [Verify]
+// and [FromHeader] return for a proof that must be
 // refused; callers answer invalid_dpop_proof (RFC 9449 §7.1). The specific
 // errors below all match it too.
 var ErrInvalidProof = errors.New("invalid DPoP proof")
@@ -40,7 +40,7 @@ var (
 	// ErrATH: ath is missing or is not the hash of the access token sent.
 	ErrATH error = &proofError{"DPoP proof ath does not match the access token"}
 	// ErrReplayed: the key used this jti before, or the replay cache is
-	// full.
+	// full (callers that keep one answer with it).
 	ErrReplayed error = &proofError{"DPoP proof replayed"}
 )
 

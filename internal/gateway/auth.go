@@ -135,17 +135,15 @@ func (g *Gateway) introspected(ctx context.Context, rt *route, token string) (*p
 		return nil, invalidToken("token expired"), nil
 	case g.revoked.revoked(a.JTI), g.revoked.clientGone(a.ClientID, a.IssuedAt):
 		return nil, invalidToken("token revoked"), nil
-	case a.Cnf != nil && a.Cnf.JKT == "" && a.Cnf.X5TS256 == "":
-		// A binding the gateway cannot enforce must not pass as none, as
-		// package verify decides for JWTs.
+	}
+	cnf, err := binding.FromClaim(a.Cnf)
+	if err != nil {
 		return nil, invalidToken("malformed token"), nil
 	}
 	p := &principal{
 		ClientID: a.ClientID, Tenant: a.Tenant, Environment: a.Environment, Service: a.Service,
 		APIKey: a.APIKey, JTI: a.JTI, Audience: []string{a.Audience}, Scopes: strings.Fields(a.Scope),
-	}
-	if a.Cnf != nil {
-		p.Confirmation = binding.Confirmation{JKT: a.Cnf.JKT, X5TS256: a.Cnf.X5TS256}
+		Confirmation: cnf,
 	}
 	if !slices.Contains(p.Audience, resolveAudience(rt.cfg.Audience, p.Tenant)) {
 		return nil, invalidToken("wrong audience"), nil

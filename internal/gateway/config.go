@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -16,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -266,32 +266,9 @@ func (c *Config) validateCertificates(bad func(string, ...any)) {
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		bad("tls needs both cert_file and key_file")
 	}
-	for _, p := range c.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				bad("trusted_proxies: %q is not an IP address or CIDR prefix", p)
-			}
-		}
+	for _, err := range proxy.CheckSettings("trusted_proxies", c.TrustedProxies, c.ClientCertHeader) {
+		bad("%v", err)
 	}
-	switch {
-	case c.ClientCertHeader == "":
-	case !isHeaderName(c.ClientCertHeader):
-		bad("client_cert_header %q is not an HTTP header name", c.ClientCertHeader)
-	case len(c.TrustedProxies) == 0:
-		bad("client_cert_header %q needs trusted_proxies: the header is read only from a trusted proxy", c.ClientCertHeader)
-	}
-}
-
-func isHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 func (g *Gatehouse) validate(bad func(string, ...any)) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/binding"
 )
 
 // maxAnswerBytes bounds what the gateway reads from gatehouse.
@@ -39,13 +41,7 @@ type introspection struct {
 	Service     string `json:"service"`
 	APIKey      string `json:"api_key"`
 	// Cnf is what the token is bound to (RFC 9449 §6, RFC 8705 §3).
-	Cnf *confirmation `json:"cnf"`
-}
-
-// confirmation is the cnf member of an introspection answer.
-type confirmation struct {
-	JKT     string `json:"jkt"`
-	X5TS256 string `json:"x5t#S256"`
+	Cnf *binding.Confirmation `json:"cnf"`
 }
 
 // revocation is one revoked JWT id from POST /oauth/revocations.

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/binding"
-	"github.com/gatehouse/gatehouse/internal/dpop"
 	"github.com/gatehouse/gatehouse/internal/framing"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/proxy"
+	"github.com/gatehouse/gatehouse/internal/replay"
 	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/verify"
 )
@@ -51,7 +51,7 @@ type Gateway struct {
 	clientCert     func(*http.Request) (*x509.Certificate, error)
 	introspections *introspectionCache
 	revoked        *revocationList
-	proofs         *dpop.ReplayCache // DPoP proofs seen, for every route
+	proofs         *replay.Cache // DPoP proofs seen, for every route; memory only
 	router         router
 	access         http.Handler // serve behind logging.Access
 }
@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts Options) (*Gate
 		http: credentialedClient(ghTransport, cfg.Timeouts.Gatehouse)}
 	g := &Gateway{
 		cfg: cfg, opts: opts, log: log, issuer: cfg.Gatehouse.Issuer, now: time.Now,
-		proofs:         dpop.NewReplayCache(0),
+		proofs:         replay.New(nil, 0, time.Now),
 		introspections: newIntrospectionCache(gh, cfg.IntrospectionCacheTTL, cfg.InactiveCacheTTL, cfg.Timeouts.Gatehouse),
 		revoked:        newRevocationList(gh, cfg.Timeouts.Gatehouse),
 	}

@@ -19,13 +19,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	requestID := logging.RequestID(r.Context())
-	removeGatehouseHeaders(r.Header)
+	certHeader := ""
 	if g.certs.Header != "" && !g.certs.Proxies.Trusted(r) {
 		// Only a trusted proxy vouches for a certificate; an upstream
 		// that reads the header behind the gateway must not get a
 		// caller's own.
-		removeHeader(r.Header, g.certs.Header)
+		certHeader = g.certs.Header
 	}
+	removeHeaders(r.Header, certHeader)
 	if cleanPath(r.URL.Path) != r.URL.Path {
 		writeError(w, http.StatusBadRequest, "invalid_request", "The request path is not in canonical form.")
 		return

@@ -120,9 +120,10 @@ func stripped(u *url.URL, prefix string) (path, rawPath string, ok bool) {
 }
 
 // newProxy makes the reverse proxy of a route: it sends the request to
-// upstream with the X-Gatehouse-* headers of the token's holder (incoming
-// ones were removed before), and, unless the route keeps it, without the
-// Authorization and DPoP headers.
+// upstream with the X-Gatehouse-* headers of the token's holder (serve
+// removed the caller's, and the outgoing headers are a copy of what is
+// left), and, unless the route keeps it, without the Authorization and
+// DPoP headers.
 func (g *Gateway) newProxy(rt *route, upstream *url.URL, transport http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Transport: transport,
@@ -137,7 +138,6 @@ func (g *Gateway) newProxy(rt *route, upstream *url.URL, transport http.RoundTri
 			pr.SetURL(upstream)
 			pr.SetXForwarded()
 			h := pr.Out.Header
-			removeGatehouseHeaders(h)
 			if f.requestID != "" {
 				h.Set("X-Request-Id", f.requestID)
 			}
@@ -170,25 +170,16 @@ func setIf(h http.Header, name, value string) {
 	}
 }
 
-// removeGatehouseHeaders deletes every X-Gatehouse-* header, also when
-// spelled with underscores: some upstream frameworks read X_Gatehouse_Tenant
-// as X-Gatehouse-Tenant.
-func removeGatehouseHeaders(h http.Header) {
+// removeHeaders deletes, in one pass over h, every X-Gatehouse-* header
+// and the header named also (none when empty), each also when spelled
+// with underscores: some upstream frameworks read X_Gatehouse_Tenant as
+// X-Gatehouse-Tenant.
+func removeHeaders(h http.Header, also string) {
+	also = strings.ToLower(strings.ReplaceAll(also, "_", "-"))
 	for name := range h {
 		n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-		if strings.HasPrefix(n, "x-gatehouse-") {
+		if strings.HasPrefix(n, "x-gatehouse-") || (also != "" && n == also) {
 			delete(h, name)
-		}
-	}
-}
-
-// removeHeader deletes the header name, also when spelled with
-// underscores, as removeGatehouseHeaders does.
-func removeHeader(h http.Header, name string) {
-	want := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-	for k := range h {
-		if strings.ToLower(strings.ReplaceAll(k, "_", "-")) == want {
-			delete(h, k)
 		}
 	}
 }

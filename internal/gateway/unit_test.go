@@ -1,10 +1,12 @@
 package gateway
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 )
@@ -77,14 +79,30 @@ func TestStripped(t *testing.T) {
 	}
 }
 
-func TestRemoveGatehouseHeaders(t *testing.T) {
-	h := http.Header{
-		"X-Gatehouse-Tenant": {"evil"}, "X_gatehouse_tenant": {"evil"}, "X-Gatehouse-New": {"x"},
-		"X-Gatehousex": {"kept"}, "Authorization": {"Bearer t"},
+func TestRemoveHeaders(t *testing.T) {
+	incoming := func() http.Header {
+		return http.Header{
+			"X-Gatehouse-Tenant": {"evil"}, "X_gatehouse_tenant": {"evil"}, "X-Gatehouse-New": {"x"},
+			"X-Gatehousex": {"kept"}, "Authorization": {"Bearer t"},
+			"X-Ssl-Client-Cert": {"forged"}, "X_ssl_client_cert": {"forged"},
+		}
 	}
-	removeGatehouseHeaders(h)
-	if len(h) != 2 || h.Get("X-Gatehousex") != "kept" || h.Get("Authorization") == "" {
-		t.Errorf("got %v, want only X-Gatehousex and Authorization", h)
+	tests := []struct {
+		name, also string
+		want       []string
+	}{
+		{"gatehouse headers only", "", []string{"Authorization", "X-Gatehousex", "X-Ssl-Client-Cert", "X_ssl_client_cert"}},
+		{"and the certificate header", "X-SSL-Client-Cert", []string{"Authorization", "X-Gatehousex"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := incoming()
+			removeHeaders(h, tt.also)
+			got := slices.Sorted(maps.Keys(h))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

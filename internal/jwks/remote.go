@@ -110,9 +110,6 @@ func NewRemote(rawURL string, opts RemoteOptions) (*Remote, error) {
 	return r, nil
 }
 
-// URL returns the JWKS URL.
-func (r *Remote) URL() string { return r.url }
-
 // Load returns the cached set, fetching it when nothing is cached yet; a
 // stale set is returned at once and refreshed in the background. With
 // nothing cached and the last fetch failed less than MinRefresh ago, it

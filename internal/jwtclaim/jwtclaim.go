@@ -1,7 +1,8 @@
 // Package jwtclaim holds the JSON forms of the registered JWT claims whose
 // shape is not a plain string (RFC 7519 §4.1): aud, a string or an array,
-// and the NumericDates exp, nbf and iat. verify (gatehouse's own tokens)
-// and assertion (tokens signed outside) decode them the same way. It
+// and the NumericDates exp, nbf and iat. verify (gatehouse's own tokens),
+// assertion (tokens signed outside) and dpop (the iat of a proof) decode
+// them the same way. It
 // imports only the standard library, so the public verify package may
 // use it.
 package jwtclaim

@@ -11,7 +11,7 @@
 // hands them to the token endpoint:
 //
 //	src := mtls.Source{Header: cfg.ClientCertHeader, Proxies: proxies}
-//	ca, err := mtls.LoadAuthority(cfg.ClientCA) // nil when no bundle is configured
+//	ca, err := cfg.ClientAuthority()            // LoadAuthority, once, in config.Validate; nil: no bundle
 //	...
 //	leaf, chain, err := src.Certificate(r)      // nil leaf: no certificate
 //	err = ca.Verify(leaf, chain, now)           // tls_client_auth

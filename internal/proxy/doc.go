@@ -4,6 +4,9 @@
 // (DESIGN §2, §6). Every listener, the token endpoint's failure throttle
 // and the console read addresses through it.
 //
+// CheckSettings checks the trusted-proxy list and the name of the header
+// only those proxies may set, for `gatehouse serve` and the gateway alike.
+//
 // It must not hold policy about what an address may do; it only says who
 // is asking.
 package proxy

@@ -13,14 +13,12 @@ import (
 type Trust struct{ prefixes []netip.Prefix }
 
 // NewTrust trusts the proxies in cidrs (CIDR prefixes or single addresses;
-// entries that are neither are skipped, config validation refuses them).
+// entries that are neither are skipped, CheckSettings refuses them).
 func NewTrust(cidrs []string) *Trust {
 	t := &Trust{}
 	for _, c := range cidrs {
-		if p, err := netip.ParsePrefix(c); err == nil {
-			t.prefixes = append(t.prefixes, p.Masked())
-		} else if a, err := netip.ParseAddr(c); err == nil {
-			t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
+		if p, ok := parseEntry(c); ok {
+			t.prefixes = append(t.prefixes, p)
 		}
 	}
 	return t

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -42,8 +41,7 @@ type Cache struct {
 	seen  map[string]time.Time
 	swept time.Time
 
-	pending  chan claim
-	degraded atomic.Bool
+	pending chan claim
 }
 
 type claim struct {
@@ -115,10 +113,6 @@ func (c *Cache) sweep(now time.Time) {
 	}
 }
 
-// Degraded reports whether the last shared claim failed, so that single
-// use holds per node only until the table is back.
-func (c *Cache) Degraded() bool { return c.degraded.Load() }
-
 // Run claims pending ids in the shared table in batches until ctx is done.
 func (c *Cache) Run(ctx context.Context) {
 	if c.shared == nil {
@@ -158,7 +152,6 @@ func (c *Cache) flush(ctx context.Context, batch []claim) {
 	if err == nil && len(fresh) != len(ids) {
 		err = errors.New("replay: shared table answered for the wrong number of ids")
 	}
-	c.degraded.Store(err != nil)
 	for i, cl := range batch {
 		switch {
 		case err != nil:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,9 +23,17 @@ import (
 // caches and refreshes only on its own schedule (more often than the
 // publish delay). No token may ever fail: a key is published before it
 // signs, and a retired key stays published until its tokens expire.
+//
+// The node runs on a fake clock, so the publish delay passes when the
+// test says so: only after the resource server's cache has taken in the
+// new key, as a refresh interval shorter than the delay guarantees in
+// production. Every wait is on a condition, never on a fixed sleep.
 func TestKeyRotationUnderLiveIssuance(t *testing.T) {
-	const publishDelay = 400 * time.Millisecond
-	h := start(t, func(c *config.Config) { c.KeyPublishDelay = publishDelay })
+	const publishDelay = 10 * time.Minute
+	clk := newFakeClock()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	h := startOpts(t, cfg, func(c *config.Config) { c.KeyPublishDelay = publishDelay }, Options{Now: clk.Now})
 	h.seedCatalog()
 	c := h.newClient(admin.ClientInput{Name: ptr("busy"), Tenant: "acme", Grants: &map[string][]string{platform: {"cdp.audience_exports:r"}}})
 
@@ -42,84 +51,129 @@ func TestKeyRotationUnderLiveIssuance(t *testing.T) {
 		}
 		return set
 	}
-	var mu sync.Mutex
-	cached := fetch()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
+	var cached atomic.Pointer[jwk.Set] // the resource server's JWKS cache
+	var refreshes atomic.Int64
+	first := fetch()
+	cached.Store(&first)
+	cachedHas := func(kid string) bool { _, ok := (*cached.Load()).LookupKeyID(kid); return ok }
+
+	var (
+		mu       sync.Mutex
+		kids     = map[string]int{} // tokens issued and checked, by signing key
+		oldToken string             // one token of the key that will retire
+	)
+	issued := func(kid string) int { mu.Lock(); defer mu.Unlock(); return kids[kid] }
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // the resource server's cache refresher
-		defer wg.Done()
-		for ctx.Err() == nil {
-			time.Sleep(publishDelay / 3)
+	wg.Go(func() { // the resource server's cache refresher
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
 			if s := fetch(); s != nil {
-				mu.Lock()
-				cached = s
-				mu.Unlock()
+				cached.Store(&s)
+				refreshes.Add(1)
 			}
 		}
-	}()
-	kids := map[string]int{}
-	failures := 0
-	go func() { // the issuing client and the checking API
-		defer wg.Done()
-		for ctx.Err() == nil {
+	})
+	wg.Go(func() { // the issuing client and the checking API
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			status, _, resp := h.tokenStatus(c, c.ClientSecret)
 			if status != 200 {
 				t.Errorf("token request: got %d", status)
-				failures++
 				continue
 			}
-			mu.Lock()
-			set := cached
-			mu.Unlock()
-			if _, err := jwt.Parse([]byte(resp.AccessToken), jwt.WithKeySet(set), jwt.WithValidate(true)); err != nil {
-				failures++
+			if _, err := jwt.Parse([]byte(resp.AccessToken), jwt.WithKeySet(*cached.Load()), jwt.WithValidate(true), jwt.WithClock(jwt.ClockFunc(clk.Now))); err != nil {
 				t.Errorf("a token failed against the cached JWKS: %v", err)
 			}
 			msg, _ := jws.Parse([]byte(resp.AccessToken))
 			if kid, ok := msg.Signatures()[0].ProtectedHeaders().KeyID(); ok {
-				kids[kid]++
+				mu.Lock()
+				if kids[kid]++; len(kids) == 1 {
+					oldToken = resp.AccessToken
+				}
+				mu.Unlock()
 			}
+		}
+	})
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
 		}
 	}()
 
-	time.Sleep(300 * time.Millisecond)
-	var keys []admin.KeyView
-	h.do("POST", "/admin/v1/keys/rotate", nil, &keys)
-	for ctx.Err() == nil {
-		time.Sleep(50 * time.Millisecond)
-		if err := h.srv.rotator.Tick(context.Background()); err != nil {
-			t.Errorf("tick: %v", err)
-		}
-	}
-	wg.Wait()
-	if failures > 0 || len(kids) != 2 {
-		t.Fatalf("got %d failures and kids %v, want none and two kids (before and after)", failures, kids)
-	}
+	oldKID := rs256KID(t, h, store.KeyCurrent)
+	waitFor(t, 20*time.Second, "tokens of the first key", func() bool { return issued(oldKID) >= 3 })
+	h.do("POST", "/admin/v1/keys/rotate", nil, nil)
+	newKID := rs256KID(t, h, store.KeyNext)
 
-	states := map[string]string{}
-	h.do("GET", "/admin/v1/keys", nil, &keys)
-	for _, k := range keys {
-		if k.Alg == "RS256" {
-			states[k.State] = k.KID
-		}
+	// Within the publish delay the new key is published, not signing.
+	clk.Add(publishDelay - time.Second)
+	if err := h.srv.TickKeys(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	if states[store.KeyCurrent] == "" || states[store.KeyRetired] == "" {
-		t.Fatalf("RS256 keys after rotation: %v, want one current and one retired", states)
+	if got := rs256KID(t, h, store.KeyCurrent); got != oldKID {
+		t.Fatalf("current RS256 key before the publish delay ended: got %s, want %s", got, oldKID)
 	}
-	if fetch().Len() != 6 {
-		t.Errorf("JWKS after rotation: got %d keys, want 6 (3 current, 3 retired and still published)", fetch().Len())
+	waitFor(t, 20*time.Second, "the resource server's cache to take in the new key", func() bool { return cachedHas(newKID) })
+	before := issued(oldKID)
+	waitFor(t, 20*time.Second, "more tokens of the first key", func() bool { return issued(oldKID) > before })
+
+	// Once it has passed, the new key signs and the old one retires.
+	clk.Add(time.Second)
+	if err := h.srv.TickKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "tokens of the new key", func() bool { return issued(newKID) >= 3 })
+	// Two refreshes: at least one whole fetch began after the switch.
+	after := refreshes.Load()
+	waitFor(t, 20*time.Second, "the resource server's cache to refresh after the switch", func() bool { return refreshes.Load() >= after+2 })
+	close(stop)
+	wg.Wait()
+
+	// A token of the retired key still passes against a JWKS fetched now.
+	if _, err := jwt.Parse([]byte(oldToken), jwt.WithKeySet(*cached.Load()), jwt.WithValidate(true), jwt.WithClock(jwt.ClockFunc(clk.Now))); err != nil {
+		t.Errorf("a token of the retired key against the JWKS after the switch: %v", err)
+	}
+	if got := rs256KID(t, h, store.KeyRetired); got != oldKID {
+		t.Fatalf("retired RS256 key: got %s, want %s", got, oldKID)
+	}
+	if n := fetch().Len(); n != 6 {
+		t.Errorf("JWKS after rotation: got %d keys, want 6 (3 current, 3 retired and still published)", n)
 	}
 
 	// Once the last token a retired key signed has expired, it goes.
-	h.srv.rotator.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-	if err := h.srv.rotator.Tick(context.Background()); err != nil {
+	clk.Add(25 * time.Hour)
+	if err := h.srv.TickKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if set := fetch(); set.Len() != 3 {
 		t.Errorf("JWKS after the retired keys' tokens expired: got %d keys, want 3", set.Len())
-	} else if _, ok := set.LookupKeyID(states[store.KeyRetired]); ok {
-		t.Errorf("the retired key %s is still published", states[store.KeyRetired])
+	} else if _, ok := set.LookupKeyID(oldKID); ok {
+		t.Errorf("the retired key %s is still published", oldKID)
 	}
+}
+
+// rs256KID is the kid of the RS256 key in state, as the admin API lists it.
+func rs256KID(t *testing.T, h *harness, state string) string {
+	t.Helper()
+	var keys []admin.KeyView
+	h.do("GET", "/admin/v1/keys", nil, &keys)
+	for _, k := range keys {
+		if k.Alg == "RS256" && k.State == state {
+			return k.KID
+		}
+	}
+	t.Fatalf("no RS256 key in state %s among %+v", state, keys)
+	return ""
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/limits"
 	"github.com/gatehouse/gatehouse/internal/metrics"
-	"github.com/gatehouse/gatehouse/internal/mtls"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/proxy"
 	"github.com/gatehouse/gatehouse/internal/replay"
@@ -204,7 +203,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 // certificate clients, how clients' jwks_uri are fetched, DPoP nonces
 // (keyed from the KEK, so every node accepts every node's).
 func (s *Server) tokenConfig(kek *keys.KEK, opts Options) (token.Config, error) {
-	ca, err := mtls.LoadAuthority(s.cfg.ClientCA)
+	ca, err := s.cfg.ClientAuthority()
 	if err != nil {
 		return token.Config{}, err
 	}
