@@ -85,7 +85,7 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"POST", "/admin/v1/tenants", w, `{"id":"acme"}`, 409, true},
 		{"POST", "/admin/v1/tenants", w, `{"id":"Not A Slug"}`, 400, false},
 		{"POST", "/admin/v1/tenants", w, `{"id":"x","colour":"red"}`, 400, false},
-		{"POST", "/admin/v1/tenants", w, `{"id":"big","name":"` + strings.Repeat("a", 1<<20) + `"}`, 413, true},
+		{"POST", "/admin/v1/tenants", w, `{"id":"big","name":"Big"` + strings.Repeat(" ", 1<<20) + `}`, 413, true},
 		{"POST", "/admin/v1/tenants", r, `{"id":"zz"}`, 403, false},
 		{"GET", "/admin/v1/tenants", "", "", 401, false},
 		{"GET", "/admin/v1/tenants", r, "", 200, true},
@@ -113,6 +113,7 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"GET", "/admin/v1/audit?kind=tenant.create&limit=5", r, "", 200, true},
 		{"GET", "/admin/v1/audit?limit=0", r, "", 400, false},
 	})
+	run(tenantRenameCases(r, w))
 	// A client, and a token of its to revoke by jti.
 	status, answer, _ := check.call("POST", "/admin/v1/clients", w,
 		`{"tenant":"acme","environment":"qa","name":"svc","grants":{"https://api.example.io":["read"],"https://op.example.io":[]},"token_ttl":"30m"}`)
@@ -145,10 +146,14 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"POST", ci + "/rules", w, fmt.Sprintf(`{"name":"bad","client":%q,"match":"claims.sub =="}`, svc.ClientID), 400, true},
 		{"GET", ci + "/rules", r, "", 200, true},
 		{"GET", ci, r, "", 200, true},
+	})
+	run(trustTestCases(ci, r))
+	run([]adminCase{
 		{"DELETE", ci + "/rules/main", w, "", 204, true},
 		{"DELETE", ci + "/rules/main", w, "", 404, true},
 		{"DELETE", ci, w, "", 204, true},
 	})
+	run(refusedDeleteCases(r, w))
 	run([]adminCase{
 		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","auth_method":"carrier_pigeon"}`, 400, false},
 		{"POST", "/admin/v1/clients", w, `{"tenant":"nope","name":"x"}`, 400, true},
@@ -174,6 +179,7 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"DELETE", api, w, "", 204, true},
 		{"DELETE", api, w, "", 404, true},
 	})
+	run(cascadeDeleteCases(w))
 	for _, op := range operations(doc) {
 		if !slices.ContainsFunc(check.answered[op], func(s int) bool { return s < 300 }) {
 			t.Errorf("operation %s was not exercised with a success (answers: %v): add a request for it", op, check.answered[op])
