@@ -83,3 +83,17 @@ func cascadeDeleteCases(w string) []adminCase {
 		{"GET", "/admin/v1/tenants/acme", w, "", 404, true},
 	}
 }
+
+// inputBoundCases break the admin input rules of validate.go that the
+// document states too (lengths, counts, repeats): both refuse them.
+func inputBoundCases(api, w string) []adminCase {
+	return []adminCase{
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","grants":{"https://api.example.io":["read","read"]}}`, 400, false},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"` + strings.Repeat("n", 201) + `"}`, 400, false},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","client_id":"has space"}`, 400, false},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","grants":{"https://` + strings.Repeat("a", 510) + `":[]}}`, 400, false},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"Not A Slug","name":"x"}`, 400, false},
+		{"POST", "/admin/v1/apis", w, `{"audience":"https://y.example.io","service":"` + strings.Repeat("s", 64) + `"}`, 400, false},
+		{"PATCH", api, w, `{"scopes":[{"name":"read","description":"` + strings.Repeat("d", 501) + `"}]}`, 400, false},
+	}
+}

@@ -154,6 +154,7 @@ func TestOpenAPIValidatesAdminTraffic(t *testing.T) {
 		{"DELETE", ci, w, "", 204, true},
 	})
 	run(refusedDeleteCases(r, w))
+	run(inputBoundCases(api, w))
 	run([]adminCase{
 		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","auth_method":"carrier_pigeon"}`, 400, false},
 		{"POST", "/admin/v1/clients", w, `{"tenant":"nope","name":"x"}`, 400, true},
