@@ -73,8 +73,8 @@ var grantTypes = map[string]grantType{
 		authenticate: func(req *oauth.TokenRequest) bool {
 			return req.SubjectTokenType == oauth.TokenTypeAccess || withCredentials(req)
 		},
-		claim:        "token-exchange",
-		resolve:      exchange,
+		claim:   "token-exchange",
+		resolve: exchange,
 	},
 }
 
