@@ -78,15 +78,9 @@ func checkAuth(a store.ClientAuth) (store.ClientAuth, error) {
 		}
 	}
 	if a.JWKS != "" {
-		if len(a.JWKS) > maxClientJWKS {
-			return a, invalid("jwks is larger than %d KiB", maxClientJWKS>>10)
-		}
-		if err := validateJWKS([]byte(a.JWKS)); err != nil {
-			return a, invalid("jwks: %v", err)
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, []byte(a.JWKS)); err == nil {
-			a.JWKS = buf.String()
+		var err error
+		if a.JWKS, err = checkJWKS(a.JWKS, maxClientJWKS); err != nil {
+			return a, err
 		}
 	}
 	return a, nil
@@ -215,3 +209,19 @@ func (p ClientPatch) changesAuth() bool {
 // changes anything) and returns the stored form, so that what the caller
 // compares is what the server keeps.
 func CheckClientAuth(a store.ClientAuth) (store.ClientAuth, error) { return checkAuth(a) }
+
+// checkJWKS is the rule for a JWK Set given inline, a client's or a
+// trust's: at most max bytes, keys jwks.Parse accepts, stored compact.
+func checkJWKS(doc string, max int) (string, error) {
+	if len(doc) > max {
+		return doc, invalid("jwks is larger than %d KiB", max>>10)
+	}
+	if err := validateJWKS([]byte(doc)); err != nil {
+		return doc, invalid("jwks: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(doc)); err != nil {
+		return doc, nil
+	}
+	return buf.String(), nil
+}

@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -38,15 +36,9 @@ func checkTrust(t store.Trust) (store.Trust, error) {
 		}
 	}
 	if t.JWKS != "" {
-		if len(t.JWKS) > maxTrustJWKS {
-			return t, invalid("jwks is larger than %d KiB", maxTrustJWKS>>10)
-		}
-		if err := validateJWKS([]byte(t.JWKS)); err != nil {
-			return t, invalid("jwks: %v", err)
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, []byte(t.JWKS)); err == nil {
-			t.JWKS = buf.String()
+		var err error
+		if t.JWKS, err = checkJWKS(t.JWKS, maxTrustJWKS); err != nil {
+			return t, err
 		}
 	}
 	var err error

@@ -194,6 +194,7 @@ func (t *clientTable) encode(b []byte, c *store.Client) []byte {
 	b = putBool(b, c.Auth.RequireDPoP)
 	b = putTime(b, c.CreatedAt)
 	b = putTime(b, c.UpdatedAt)
+	b = putTime(b, c.TokensNotBefore)
 	if c.Secrets == nil {
 		return binary.AppendUvarint(b, 0)
 	}
@@ -229,6 +230,7 @@ func (t *clientTable) decode(rec []byte, c *store.Client) int {
 	c.Auth.RequireDPoP = r.bool()
 	c.CreatedAt = r.time()
 	c.UpdatedAt = r.time()
+	c.TokensNotBefore = r.time()
 	if n := r.uvarint(); n > 0 {
 		c.Secrets = make([]store.Secret, n-1)
 		for i := range c.Secrets {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,14 +18,16 @@ import (
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// TestConsoleLinksAcrossNodes: a sign-in link made on one node opens on
-// another, signs in once wherever it is used, and the session it starts
-// is good on every node (issue 13, item 5).
+// TestConsoleLinksAcrossNodes: with two real gatehouse processes on one
+// PostgreSQL, a sign-in link made on one node opens on the other, signs
+// in once wherever it is used, and the session it starts is good on
+// every node (issue 13, item 5).
 func TestConsoleLinksAcrossNodes(t *testing.T) {
 	dsn, kek := pgtest.Schema(t), newKEK()
-	a := runNode(t, dsn, kek, Options{})
-	b := runNode(t, dsn, kek, Options{})
-	creds, err := admin.ReadCredentials(a.srv.CredentialsPath())
+	bin := buildGatehouse(t)
+	a := startProc(t, bin, "a", procEnv(kek), "--db", dsn)
+	b := startProc(t, bin, "b", procEnv(kek), "--db", dsn)
+	creds, err := admin.ReadCredentials(filepath.Join(a.dir, "admin-client.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +37,7 @@ func TestConsoleLinksAcrossNodes(t *testing.T) {
 	}
 	code := strings.TrimPrefix(made.Path, "/console/link?code=")
 
-	use := func(node *liveNode) (*http.Client, int) {
+	use := func(node *proc) (*http.Client, int) {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := c.Get(node.url + made.Path)
@@ -60,7 +63,7 @@ func TestConsoleLinksAcrossNodes(t *testing.T) {
 	if _, status := use(a); status != http.StatusUnauthorized {
 		t.Errorf("the same link again on node a: got %d, want 401", status)
 	}
-	for _, node := range []*liveNode{a, b} {
+	for _, node := range []*proc{a, b} {
 		resp, err := browser.Get(node.url + "/console/clients")
 		if err != nil {
 			t.Fatal(err)

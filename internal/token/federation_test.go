@@ -168,6 +168,21 @@ func TestFederatedCapsAndRefusals(t *testing.T) {
 			ClientAssertion: f.ghToken("acme/deploy", "refs/heads/main"), Audience: platform}, "", "")
 		wantError(t, err, 400, "invalid_request", "client_assertion_type")
 	})
+	t.Run("credentials beside an outside token are checked", func(t *testing.T) {
+		good := f.ghToken("acme/deploy", "refs/heads/main")
+		_, err := f.iss.Token(t.Context(), bearer(good, "client_id", f.deploy.id, "client_secret", "wrong"), "", "")
+		wantError(t, err, 401, "invalid_client", "")
+		_, err = f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: oauth.GrantTokenExchange, ClientID: f.deploy.id, ClientSecret: "wrong",
+			SubjectToken: good, SubjectTokenType: oauth.TokenTypeJWT, Audience: platform}, "", "")
+		wantError(t, err, 401, "invalid_client", "")
+		out, err := f.iss.Token(t.Context(), bearer(good, "client_id", f.deploy.id, "client_secret", f.deploy.secret), "", "")
+		if err != nil || out.Grant.Client.ID != f.deploy.id {
+			t.Fatalf("jwt-bearer with the mapped client's own secret: got %+v, %v", out.Grant, err)
+		}
+		// Authenticated as a client no matching rule names: refused.
+		_, err = f.iss.Token(t.Context(), bearer(f.ghToken("acme/tools", "refs/heads/x"), "client_id", f.deploy.id, "client_secret", f.deploy.secret), "", "")
+		wantError(t, err, 400, "invalid_grant", "not accepted")
+	})
 	t.Run("missing parameters", func(t *testing.T) {
 		_, err := f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: oauth.GrantJWTBearer, Audience: platform}, "", "")
 		wantError(t, err, 400, "invalid_request", "assertion is required")

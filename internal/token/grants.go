@@ -29,6 +29,22 @@ type grantType struct {
 func always(*oauth.TokenRequest) bool { return true }
 func never(*oauth.TokenRequest) bool  { return false }
 
+// withCredentials is for grants whose client authentication is optional
+// (RFC 7523 §3.1, RFC 8693 §2.1): credentials that are sent are checked,
+// never ignored, so a wrong secret beside a good assertion is refused.
+func withCredentials(req *oauth.TokenRequest) bool {
+	return req.ClientSecret != "" || req.Basic || req.ClientAssertion != ""
+}
+
+// mappedClient is the client a federated request may become: the one that
+// authenticated, else the one it names, else any (the rules decide).
+func mappedClient(req oauth.TokenRequest, caller *store.Client) string {
+	if caller != nil {
+		return caller.ID
+	}
+	return req.ClientID
+}
+
 // grantTypes are the grants by their grant_type value.
 var grantTypes = map[string]grantType{
 	// RFC 6749 §4.4: the client asks for itself.
@@ -42,21 +58,23 @@ var grantTypes = map[string]grantType{
 	// RFC 7523 §2.1: an outside token is the grant; a trust's rule names
 	// the client (federation.go).
 	oauth.GrantJWTBearer: {
-		authenticate: never,
+		authenticate: withCredentials,
 		claim:        "jwt-bearer",
-		resolve: func(ctx context.Context, i *Issuer, req oauth.TokenRequest, _ *store.Client) (*resolution, error) {
+		resolve: func(ctx context.Context, i *Issuer, req oauth.TokenRequest, caller *store.Client) (*resolution, error) {
 			if req.Assertion == "" {
 				return nil, oauth.ErrInvalidRequest("assertion is required.")
 			}
-			return i.federated(ctx, req.Assertion, req.ClientID, "")
+			return i.federated(ctx, req.Assertion, mappedClient(req, caller), "")
 		},
 	},
 	// RFC 8693: an outside token (federation.go), or a gatehouse access
 	// token an authenticated client acts on (delegation.go).
 	oauth.GrantTokenExchange: {
-		authenticate: func(req *oauth.TokenRequest) bool { return req.SubjectTokenType == oauth.TokenTypeAccess },
-		claim:        "token-exchange",
-		resolve:      exchange,
+		authenticate: func(req *oauth.TokenRequest) bool {
+			return req.SubjectTokenType == oauth.TokenTypeAccess || withCredentials(req)
+		},
+		claim:   "token-exchange",
+		resolve: exchange,
 	},
 }
 
@@ -90,7 +108,7 @@ func exchange(ctx context.Context, i *Issuer, req oauth.TokenRequest, caller *st
 	}
 	switch req.SubjectTokenType {
 	case oauth.TokenTypeJWT, oauth.TokenTypeIDToken:
-		return i.federated(ctx, req.SubjectToken, req.ClientID, oauth.TokenTypeAccess)
+		return i.federated(ctx, req.SubjectToken, mappedClient(req, caller), oauth.TokenTypeAccess)
 	case oauth.TokenTypeAccess:
 		return i.delegate(ctx, req, caller)
 	case "":

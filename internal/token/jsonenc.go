@@ -129,6 +129,9 @@ func writeResponse(w http.ResponseWriter, resp Response) {
 	b = appendField(b, "scope", resp.Scope)
 	b = appendInt(b, "expires_in", resp.ExpiresIn)
 	b = appendField(b, "token_type", resp.TokenType)
+	if resp.IssuedTokenType != "" {
+		b = appendField(b, "issued_token_type", resp.IssuedTokenType)
+	}
 	b = append(b, '}', '\n')
 	*bp = b
 	h := w.Header()

@@ -54,7 +54,15 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestWriteResponse(t *testing.T) {
-	resp := Response{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"}
+	for _, resp := range []Response{
+		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"},
+		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer", IssuedTokenType: "urn:ietf:params:oauth:token-type:access_token"},
+	} {
+		testWriteResponse(t, resp)
+	}
+}
+
+func testWriteResponse(t *testing.T, resp Response) {
 	w := httptest.NewRecorder()
 	writeResponse(w, resp)
 	want, _ := json.Marshal(resp)

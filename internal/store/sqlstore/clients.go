@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -13,6 +14,11 @@ import (
 const clientColumns = `id, name, tenant, environment, grants, secrets, disabled, token_ttl, created_at, updated_at, rate_limit, quota_hour, quota_day, auth, limit_mode, tokens_not_before`
 
 const clientByID = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+
+// clientInsert has one placeholder per column, so that a column added to
+// clientColumns cannot leave a bulk or single insert a value short.
+var clientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (` +
+	strings.Repeat("?, ", strings.Count(clientColumns, ",")) + `?)`
 
 func scanClient(r row) (store.Client, error) { return (&sharedDecoder{}).scan(r) }
 
@@ -72,7 +78,7 @@ func clientArgs(c store.Client) []any {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+	return s.execChange(ctx, "client "+c.ID, store.ChangeClient, c.ID, clientInsert, clientArgs(c)...)
 }
 
 // CreateClients inserts clients in one transaction, each with its
@@ -80,7 +86,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 // None is inserted if one fails.
 func (s *Store) CreateClients(ctx context.Context, cs []store.Client) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, s.f.rebind(`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		ins, err := tx.PrepareContext(ctx, s.f.rebind(clientInsert))
 		if err != nil {
 			return s.wrap(err)
 		}
