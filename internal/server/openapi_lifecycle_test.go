@@ -76,7 +76,7 @@ func cascadeDeleteCases(w string) []adminCase {
 		{"DELETE", "/admin/v1/environments/acme/dev", w, "", 404, true},
 		{"DELETE", "/admin/v1/environments/acme/qa", w, "", 200, true},
 		{"POST", "/admin/v1/environments", w, `{"tenant":"acme","id":"prod"}`, 201, true},
-		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"org-wide"}`, 201, true},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","environment":"","name":"org-wide"}`, 201, true},
 		{"DELETE", "/admin/v1/tenants/acme", w, "", 409, true},
 		{"DELETE", "/admin/v1/tenants/acme?cascade=true", w, "", 200, true},
 		{"DELETE", "/admin/v1/tenants/acme", w, "", 404, true},
@@ -93,6 +93,7 @@ func inputBoundCases(api, w string) []adminCase {
 		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","client_id":"has space"}`, 400, false},
 		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","name":"x","grants":{"https://` + strings.Repeat("a", 510) + `":[]}}`, 400, false},
 		{"POST", "/admin/v1/clients", w, `{"tenant":"Not A Slug","name":"x"}`, 400, false},
+		{"POST", "/admin/v1/clients", w, `{"tenant":"acme","environment":"Not A Slug","name":"x"}`, 400, false},
 		{"POST", "/admin/v1/apis", w, `{"audience":"https://y.example.io","service":"` + strings.Repeat("s", 64) + `"}`, 400, false},
 		{"PATCH", api, w, `{"scopes":[{"name":"read","description":"` + strings.Repeat("d", 501) + `"}]}`, 400, false},
 	}
