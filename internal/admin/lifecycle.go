@@ -21,27 +21,7 @@ var ErrInUse = store.ErrInUse
 
 // RenameTenant changes a tenant's display name.
 func (s *Service) RenameTenant(ctx context.Context, id, name string) (store.Tenant, error) {
-	if err := checkLookup("tenant", id); err != nil {
-		return store.Tenant{}, err
-	}
-	if name == "" {
-		return store.Tenant{}, invalid("name is required")
-	}
-	if err := checkTenantName(name); err != nil {
-		return store.Tenant{}, err
-	}
-	var before store.Tenant
-	t, err := s.store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
-		before = t
-		t.Name = name
-		return t, nil
-	})
-	if err != nil {
-		return t, err
-	}
-	s.audit(ctx, "tenant.rename", id, before, t)
-	s.refresh(ctx, "tenant "+id, s.catalog.RefreshTenant(ctx, id))
-	return t, nil
+	return s.UpdateTenant(ctx, id, &name, nil)
 }
 
 // DeleteTenant deletes a tenant; with cascade, its environments and

@@ -151,6 +151,30 @@ func TestRenameTenant(t *testing.T) {
 	}
 }
 
+// TestUpdateTenantAllOrNothing: a rename sent with limits that are
+// refused changes nothing, the name included.
+func TestUpdateTenantAllOrNothing(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	before, _ := w.st.GetTenant(ctx, "acme")
+	name := "Renamed"
+	_, err := w.svc.UpdateTenant(ctx, "acme", &name, &store.Limits{RatePerSecond: 5})
+	checkErr(t, err, ErrInvalid, "rate_per_second")
+	if after, _ := w.st.GetTenant(ctx, "acme"); after.Name != before.Name {
+		t.Errorf("name after a refused update: got %q, want %q", after.Name, before.Name)
+	}
+	if ev := w.audit.take(); len(ev) != 0 {
+		t.Errorf("audit: got %d events for a refused update, want none", len(ev))
+	}
+	got, err := w.svc.UpdateTenant(ctx, "acme", &name, &store.Limits{QuotaHour: 60})
+	if err != nil || got.Name != name || got.Limits.QuotaHour != 60 {
+		t.Errorf("rename and limits together: got %+v, %v", got, err)
+	}
+	if ev := w.audit.take(); len(ev) != 1 || ev[0].Kind != "tenant.update" {
+		t.Errorf("audit: got %+v, want one tenant.update", ev)
+	}
+}
+
 // TestDeleteClientListsItsTokensRevoked: a deleted client's tokens are
 // listed as revoked (for gateways that check JWTs offline).
 func TestDeleteClientListsItsTokensRevoked(t *testing.T) {

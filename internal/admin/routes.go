@@ -56,20 +56,9 @@ func (h *Handler) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Name == nil && in.Limits == nil {
-		return invalid("name or limits is required")
-	}
-	var t store.Tenant
-	var err error
-	if in.Name != nil {
-		if t, err = h.service.RenameTenant(r.Context(), r.PathValue("id"), *in.Name); err != nil {
-			return err
-		}
-	}
-	if in.Limits != nil {
-		if t, err = h.service.SetTenantLimits(r.Context(), r.PathValue("id"), *in.Limits); err != nil {
-			return err
-		}
+	t, err := h.service.UpdateTenant(r.Context(), r.PathValue("id"), in.Name, in.Limits)
+	if err != nil {
+		return err
 	}
 	return reply(w, http.StatusOK, t)
 }

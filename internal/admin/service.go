@@ -88,30 +88,66 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string) (store.Tena
 
 // SetTenantLimits sets a tenant's hourly and daily token quotas (0: none).
 func (s *Service) SetTenantLimits(ctx context.Context, id string, l store.Limits) (store.Tenant, error) {
+	return s.UpdateTenant(ctx, id, nil, &l)
+}
+
+// UpdateTenant renames a tenant and/or sets its limits, in one write:
+// everything is checked first, so a request refused for one field
+// changes nothing (a rename is never left behind by bad limits).
+func (s *Service) UpdateTenant(ctx context.Context, id string, name *string, limits *store.Limits) (store.Tenant, error) {
 	if err := checkLookup("tenant", id); err != nil {
 		return store.Tenant{}, err
 	}
-	if err := checkLimits(l); err != nil {
-		return store.Tenant{}, err
+	if name == nil && limits == nil {
+		return store.Tenant{}, invalid("name or limits is required")
 	}
-	if l.RatePerSecond != 0 {
-		return store.Tenant{}, invalid("limits.rate_per_second: a tenant takes hourly and daily quotas, not a rate limit")
+	if name != nil {
+		if *name == "" {
+			return store.Tenant{}, invalid("name is required")
+		}
+		if err := checkTenantName(*name); err != nil {
+			return store.Tenant{}, err
+		}
 	}
-	if err := l.Validate(); err != nil {
-		return store.Tenant{}, invalid("%v", err)
+	if limits != nil {
+		if err := checkTenantLimits(*limits); err != nil {
+			return store.Tenant{}, err
+		}
 	}
 	var before store.Tenant
 	t, err := s.store.UpdateTenant(ctx, id, func(t store.Tenant) (store.Tenant, error) {
 		before = t
-		t.Limits = l
+		if name != nil {
+			t.Name = *name
+		}
+		if limits != nil {
+			t.Limits = *limits
+		}
 		return t, nil
 	})
 	if err != nil {
 		return t, err
 	}
-	s.audit(ctx, "tenant.update", id, before, t)
+	kind := "tenant.update"
+	if limits == nil {
+		kind = "tenant.rename"
+	}
+	s.audit(ctx, kind, id, before, t)
 	s.refresh(ctx, "tenant "+id, s.catalog.RefreshTenant(ctx, id))
 	return t, nil
+}
+
+func checkTenantLimits(l store.Limits) error {
+	if err := checkLimits(l); err != nil {
+		return err
+	}
+	if l.RatePerSecond != 0 {
+		return invalid("limits.rate_per_second: a tenant takes hourly and daily quotas, not a rate limit")
+	}
+	if err := l.Validate(); err != nil {
+		return invalid("%v", err)
+	}
+	return nil
 }
 
 // CreateEnvironment adds an environment with a fresh public api_key.
