@@ -102,6 +102,9 @@ func (e *Engine) Exchange(ctx context.Context, raw, clientID string) (*Decision,
 		}
 	}
 	switch {
+	case len(matches) == 0 && ref.failedEveryTrust():
+		ref.Reason = "the token failed the checks of every trust of its issuer"
+		return nil, ref
 	case len(matches) == 0:
 		ref.Reason = "no rule matched"
 		return nil, ref
@@ -200,6 +203,18 @@ type Refusal struct {
 	Trusts  []TrustVerdict `json:"trusts,omitempty"`
 	// Ambiguous: several rules matched and the request named no client.
 	Ambiguous bool `json:"ambiguous,omitempty"`
+}
+
+// failedEveryTrust: no trust's checks passed, so no rule ran. Saying
+// "no rule matched" then would send an operator to the rules while the
+// token's aud, exp or key is what failed.
+func (r *Refusal) failedEveryTrust() bool {
+	for _, t := range r.Trusts {
+		if t.Error == "" {
+			return false
+		}
+	}
+	return len(r.Trusts) > 0
 }
 
 func (r *Refusal) Error() string {

@@ -188,6 +188,34 @@ func TestExchangeSeveralTenantsTrustOneIssuer(t *testing.T) {
 	}
 }
 
+// The refusal's reason says where to look: a token that failed every
+// trust's checks (aud, exp, key) is not reported as "no rule matched",
+// which would send an operator to rules that never ran.
+func TestExchangeRefusalReason(t *testing.T) {
+	k8s := fedtest.NewStatic("https://oidc.example.io/cluster-1", "ES256")
+	a := trust("acme", "cluster", k8s.URL, func(t *store.Trust) { t.JWKS = k8s.JWKS() }, rule("a", "c-acme", `claims.sub.endsWith(":acme:app")`))
+	b := trust("other", "cluster", k8s.URL, func(t *store.Trust) { t.JWKS = k8s.JWKS(); t.Audiences = []string{"other"} }, rule("b", "c-other", `false`))
+	f := newFixture(t, nil, a, b)
+	tests := []struct {
+		name, raw, want string
+	}{
+		{"every trust's checks failed", k8s.Sign(fedtest.Kubernetes(k8s.URL, "acme", "app", "nobody", f.life)), "the token failed the checks of every trust of its issuer"},
+		{"one trust's checks passed, its rule did not match", k8s.Sign(fedtest.Kubernetes(k8s.URL, "x", "y", gatehouseURL, f.life)), "no rule matched"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.engine.Exchange(t.Context(), tt.raw, "")
+			var ref *federation.Refusal
+			if !errors.As(err, &ref) {
+				t.Fatalf("got %v, want a *Refusal", err)
+			}
+			if ref.Reason != tt.want {
+				t.Errorf("got reason %q, want %q", ref.Reason, tt.want)
+			}
+		})
+	}
+}
+
 // Keys: rotation is picked up on a new kid; while the issuer is down the
 // cached keys keep working; with nothing cached a down or hanging issuer
 // is a prompt refusal; broken documents are refused.
