@@ -60,6 +60,15 @@ var authMethods = []authMethod{
 	},
 }
 
+// name is the method's name for the log: a secret says where it came
+// from (HTTP Basic or the body), so a cause never misleads about it.
+func (m authMethod) name(req *oauth.TokenRequest) string {
+	if m.names[0] == "client_secret_basic" && !req.Basic {
+		return "client_secret_post"
+	}
+	return m.names[0]
+}
+
 // errWrongMethod: the client is registered with another method.
 var errWrongMethod = errors.New("the client is registered with another authentication method")
 
@@ -192,7 +201,7 @@ func (i *Issuer) authenticate(ctx context.Context, req *oauth.TokenRequest, meth
 	cnf, err := method.check(ctx, i, req, client)
 	switch {
 	case err != nil:
-		return fail(fmt.Errorf("%s: %w", method.names[0], err))
+		return fail(fmt.Errorf("%s: %w", method.name(req), err))
 	case client == nil:
 		return fail(errors.New("unknown client"))
 	case client.Disabled:
