@@ -54,7 +54,10 @@ func (s *Service) RevokeToken(ctx context.Context, list Revoker, jti string) (Re
 		return RevokedToken{}, err
 	}
 	if len(events) == 0 {
-		return RevokedToken{}, fmt.Errorf("no token with jti %q was issued in the last %s (the longest token lifetime): %w", jti, longest, store.ErrNotFound)
+		// Issuance events reach the store in batches, within about a
+		// second: a token issued just now is not found yet.
+		return RevokedToken{}, fmt.Errorf("no token with jti %q was issued in the last %s (the longest token lifetime), "+
+			"or its issuance has not reached the audit log yet (it does within a second or two: try again): %w", jti, longest, store.ErrNotFound)
 	}
 	var issued struct {
 		Audience string `json:"audience"`

@@ -67,6 +67,7 @@ func TestRevokeTokenByJTI(t *testing.T) {
 		{"not a jti", "a b%", ErrInvalid, "jti must be"},
 		{"too long", strings.Repeat("a", 129), ErrInvalid, "jti must be"},
 		{"unknown", "nosuchjti", store.ErrNotFound, `no token with jti "nosuchjti"`},
+		{"unknown, or issued a moment ago", "nosuchjti", store.ErrNotFound, "has not reached the audit log yet"},
 		{"expired", "gone1", ErrInvalid, "expired at"},
 		{"older than any lifetime", "ancient", store.ErrNotFound, "longest token lifetime"},
 	}
