@@ -87,6 +87,11 @@ func printTrustReport(w io.Writer, rep federation.Report) error {
 	for _, c := range rep.Verdict.Checks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Result, c.Detail)
 	}
+	if rep.Verdict.Error != "" {
+		// The token endpoint runs no rule then; the table says what they
+		// would give, so it must not read as the refusal's reason.
+		fmt.Fprintln(tw, "\nthe checks failed: the rules below ran over the unverified claims, to show whether they would match")
+	}
 	fmt.Fprintln(tw, "\nRULE\tCLIENT\tRESULT\tDETAIL")
 	for _, r := range rep.Verdict.Rules {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Rule, r.Client, r.Result, r.Detail)

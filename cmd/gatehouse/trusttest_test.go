@@ -64,3 +64,30 @@ func TestTrustTestCommand(t *testing.T) {
 		}
 	}
 }
+
+// When the checks fail, the text report says that the rules ran over
+// unverified claims, so "no match" beside a wrong aud is not read as the
+// reason for the refusal.
+func TestPrintTrustReportFailedChecks(t *testing.T) {
+	rules := []federation.RuleVerdict{{Rule: "export", Client: "c1", Result: federation.ResultNoMatch}}
+	tests := []struct {
+		name     string
+		err      string
+		wantNote bool
+	}{
+		{"checks passed", "", false},
+		{"checks failed", "assertion: wrong audience", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			rep := federation.Report{Summary: "refused", Verdict: federation.TrustVerdict{Trust: "acme/cluster", Error: tt.err, Rules: rules}}
+			if err := printTrustReport(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(b.String(), "unverified claims"); got != tt.wantNote {
+				t.Errorf("note on unverified claims: got %v, want %v\n%s", got, tt.wantNote, b.String())
+			}
+		})
+	}
+}
