@@ -190,6 +190,10 @@ func TestFederatedCapsAndRefusals(t *testing.T) {
 		wantError(t, err, 400, "invalid_request", "subject_token_type is required")
 		_, err = f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: oauth.GrantTokenExchange, SubjectToken: "x", SubjectTokenType: "urn:x", Audience: platform}, "", "")
 		wantError(t, err, 400, "invalid_request", "not supported")
+		// The description names every accepted requested_token_type.
+		_, err = f.iss.Token(t.Context(), oauth.TokenRequest{GrantType: oauth.GrantTokenExchange, SubjectToken: "x", SubjectTokenType: oauth.TokenTypeJWT,
+			RequestedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", Audience: platform}, "", "")
+		wantError(t, err, 400, "invalid_request", oauth.TokenTypeAccess+" or "+oauth.TokenTypeJWT)
 	})
 }
 

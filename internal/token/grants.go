@@ -104,7 +104,7 @@ func exchange(ctx context.Context, i *Issuer, req oauth.TokenRequest, caller *st
 		return nil, oauth.ErrInvalidRequest("actor_token is not supported: the authenticated client is the actor.")
 	}
 	if t := req.RequestedTokenType; t != "" && t != oauth.TokenTypeAccess && t != oauth.TokenTypeJWT {
-		return nil, oauth.ErrInvalidRequest("requested_token_type must be %s.", oauth.TokenTypeAccess)
+		return nil, oauth.ErrInvalidRequest("requested_token_type must be %s or %s.", oauth.TokenTypeAccess, oauth.TokenTypeJWT)
 	}
 	switch req.SubjectTokenType {
 	case oauth.TokenTypeJWT, oauth.TokenTypeIDToken:
