@@ -328,6 +328,11 @@ func TestTrustTestExplains(t *testing.T) {
 	if _, err := f.engine.Exchange(t.Context(), raw, ""); err != nil {
 		t.Errorf("the jti after a test: got %v, want it unused", err)
 	}
+	// Used now: Test cannot tell, and its jti check says it did not look.
+	rep, _ = f.engine.Test(t.Context(), tr, raw)
+	if jti := rep.Verdict.Checks[len(rep.Verdict.Checks)-1]; jti.Name != "jti" || !strings.Contains(jti.Detail, "not checked here") {
+		t.Errorf("jti check of a used token: got %+v, want a detail saying reuse is not checked", jti)
+	}
 	rep, err = f.engine.Test(context.Background(), tr, k8s.Sign(fedtest.Kubernetes(k8s.URL, "billing", "export", "wrong", f.life)))
 	if err != nil || rep.Accepted || rep.Verdict.Checks[5].Name != "aud" || rep.Verdict.Checks[5].Result != "failed" || rep.Verdict.Checks[6].Result != "not checked" {
 		t.Errorf("wrong aud: got %+v, %v; want aud failed, exp not checked", rep.Verdict.Checks, err)
