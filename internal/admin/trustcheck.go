@@ -24,14 +24,14 @@ func checkTrust(t store.Trust) (store.Trust, error) {
 	if t.Issuer == "" {
 		return t, invalid("issuer is required: the exact \"iss\" of the tokens to trust, e.g. https://token.actions.githubusercontent.com")
 	}
-	if err := checkOutsideURL(t.Issuer, true); err != nil {
+	if err := checkOutsideURL(t.Issuer, true, t.JWKS != ""); err != nil {
 		return t, invalid("issuer %v", err)
 	}
 	if t.JWKS != "" && t.JWKSURI != "" {
 		return t, invalid("jwks and jwks_uri: a trust takes its keys from one source (or, with neither, from the issuer's OIDC discovery), not both")
 	}
 	if t.JWKSURI != "" {
-		if err := checkOutsideURL(t.JWKSURI, false); err != nil {
+		if err := checkOutsideURL(t.JWKSURI, false, false); err != nil {
 			return t, invalid("jwks_uri %v", err) // never echo the URL: it may hold a password
 		}
 	}
@@ -87,7 +87,7 @@ func checkTrustAudiences(auds []string) ([]string, error) {
 // accepted only on a loopback host (localhost, 127.0.0.0/8, ::1), for an
 // issuer run on the same machine in development and tests; keys fetched
 // over http from anywhere else could be swapped on the way.
-func checkOutsideURL(raw string, asIssuer bool) error {
+func checkOutsideURL(raw string, asIssuer, staticKeys bool) error {
 	if len(raw) > 2048 {
 		return errors.New("is longer than 2048 characters")
 	}
@@ -95,8 +95,10 @@ func checkOutsideURL(raw string, asIssuer bool) error {
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
 		return errors.New("is not an absolute URL")
-	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
-		return errors.New("must be an https URL (plain http only on a loopback host): keys fetched over plain HTTP could be swapped on the way")
+	case u.Scheme == "http" && (!staticKeys || !loopbackHost(u.Hostname())):
+		// Nodes fetch keys over https only, and never from a loopback
+		// address: a local test issuer is usable with static keys.
+		return errors.New("must be an https URL (gatehouse fetches keys only over https; a plain-http issuer on a loopback host is accepted with static keys, --jwks-file)")
 	case u.Scheme != "https" && u.Scheme != "http":
 		return errors.New("must be an https URL")
 	case u.User != nil:
