@@ -200,7 +200,8 @@ func (p *proc) active(clientID, secret, tok string) (bool, error) {
 	var out struct {
 		Active bool `json:"active"`
 	}
-	return out.Active, json.Unmarshal(body, &out)
+	err := json.Unmarshal(body, &out) // before reading out: a return's operands have no set order
+	return out.Active, err
 }
 
 // jwks returns the key ids this node publishes.
