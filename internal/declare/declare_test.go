@@ -436,7 +436,7 @@ func TestBadFilesChangeNothing(t *testing.T) {
 		{"bad CEL", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'claims.sub =='}]}]\n",
 			`line 3: trust acme/k8s: rules: rule 1 ("r"): match: ERROR: <input>:1:14: Syntax error`},
 		{"CEL not boolean", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c1, match: 'claims.sub'}]}]\n",
-			`line 3: trust acme/k8s: rules: rule 1 ("r"): match: expression gives dyn, want bool`},
+			`line 3: trust acme/k8s: rules: rule 1 ("r"): match: expression gives a claim's value (dyn), want bool: compare it, e.g. claims.sub == "..." or claims.email_verified == true`},
 		{"unknown client in a rule", good + "trusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: nobody, match: 'true'}]}]\n",
 			"trust acme/k8s (line 3): rule r: client names client nobody, which neither the file nor the server has"},
 		{"client of another tenant", good + "clients: [{client_id: c2, name: c2, tenant: new}]\ntrusts: [{tenant: acme, name: k8s, issuer: https://k.example.io, rules: [{name: r, client: c2, match: 'true'}]}]\n",

@@ -51,8 +51,11 @@ func Compile(expr string) (*Match, error) {
 	if issues.Err() != nil {
 		return nil, fmt.Errorf("match: %w", issues.Err())
 	}
-	if !ast.OutputType().IsExactType(cel.BoolType) {
-		return nil, fmt.Errorf("match: expression gives %s, want bool", ast.OutputType())
+	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) {
+		if t.IsExactType(cel.DynType) { // a bare claim: its type is known only per token
+			return nil, errors.New(`match: expression gives a claim's value (dyn), want bool: compare it, e.g. claims.sub == "..." or claims.email_verified == true`)
+		}
+		return nil, fmt.Errorf("match: expression gives %s, want bool", t)
 	}
 	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
