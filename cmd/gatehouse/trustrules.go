@@ -60,11 +60,7 @@ func newRuleListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "list TENANT/NAME", Short: "List a trust's rules", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tenant, name, err := trustRef(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := apiClient(cmd)
+			c, tenant, name, err := trustTarget(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -89,11 +85,7 @@ func newRuleDeleteCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "delete TENANT/NAME RULE", Short: "Delete a rule; the workloads it matched are refused from then on", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tenant, name, err := trustRef(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := apiClient(cmd)
+			c, tenant, name, err := trustTarget(cmd, args[0])
 			if err != nil {
 				return err
 			}

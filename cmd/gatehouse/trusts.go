@@ -39,6 +39,15 @@ func trustRef(arg string) (tenant, name string, err error) {
 	return tenant, name, nil
 }
 
+// trustTarget reads a command's TENANT/NAME and makes its admin API client.
+func trustTarget(cmd *cobra.Command, ref string) (c *adminclient.Client, tenant, name string, err error) {
+	if tenant, name, err = trustRef(ref); err != nil {
+		return nil, "", "", err
+	}
+	c, err = apiClient(cmd)
+	return c, tenant, name, err
+}
+
 // trustPath is the admin API path of a trust, with more segments after it.
 func trustPath(tenant, name string, more ...string) string {
 	return adminclient.Path(append([]string{"admin", "v1", "tenants", tenant, "trusts", name}, more...)...)
@@ -240,11 +249,7 @@ func newTrustGetCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "get TENANT/NAME", Short: "Show a trust and its rules", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tenant, name, err := trustRef(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := apiClient(cmd)
+			c, tenant, name, err := trustTarget(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -261,11 +266,7 @@ func newTrustDeleteCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "delete TENANT/NAME", Short: "Delete a trust and its rules; its issuer's tokens are refused from then on", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tenant, name, err := trustRef(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := apiClient(cmd)
+			c, tenant, name, err := trustTarget(cmd, args[0])
 			if err != nil {
 				return err
 			}
