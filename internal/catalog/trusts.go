@@ -84,6 +84,14 @@ func (c *Catalog) Trust(tenant, name string) (*federation.Trust, bool) {
 	return t, ok
 }
 
+// HasTrusts reports whether any trust is held, so that the token endpoint
+// reads a client assertion's issuer only where one could be trusted.
+func (c *Catalog) HasTrusts() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.trusts.byIssuer) > 0
+}
+
 // HasIssuer reports whether any trust accepts tokens from iss.
 func (c *Catalog) HasIssuer(iss string) bool {
 	c.mu.RLock()

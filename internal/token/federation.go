@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/assertion"
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -40,9 +39,6 @@ type resolution struct {
 	subject         string
 	issuedTokenType string
 }
-
-// assertionIssuer reads an unverified token's iss and sub.
-func assertionIssuer(raw string) (string, string, error) { return assertion.Peek(raw) }
 
 // federated runs an outside token through the federation engine and
 // returns the client its rule names. Every refusal is a generic

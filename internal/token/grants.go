@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/gatehouse/gatehouse/internal/assertion"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -121,10 +122,10 @@ func exchange(ctx context.Context, i *Issuer, req oauth.TokenRequest, caller *st
 // route picks the grant a request is: client_credentials whose client
 // assertion comes from a trusted issuer (not a client id) is federated.
 func (i *Issuer) route(gt grantType, req *oauth.TokenRequest) grantType {
-	if req.GrantType != "client_credentials" || req.ClientAssertion == "" {
-		return gt
+	if req.GrantType != "client_credentials" || req.ClientAssertion == "" || !i.catalog.HasTrusts() {
+		return gt // no trusts: a client assertion is a client's, decoded once by its check
 	}
-	if iss, _, err := assertionIssuer(req.ClientAssertion); err == nil && i.catalog.HasIssuer(iss) {
+	if iss, _, err := assertion.Peek(req.ClientAssertion); err == nil && i.catalog.HasIssuer(iss) {
 		if _, isClient := i.catalog.Client(iss); !isClient {
 			return federatedClientCredentials
 		}
