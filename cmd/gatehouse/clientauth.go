@@ -57,8 +57,9 @@ func authFlags(cmd *cobra.Command, create bool) (admin.AuthInput, error) {
 		return in, usageError(given[0] + " registers keys or a certificate name, which a client_secret client does not use: give --auth " +
 			store.AuthPrivateKeyJWT + ", " + store.AuthTLS + " or " + store.AuthSelfSignedTLS)
 	}
-	if fs.Changed("jwks-file") && fs.Changed("jwks-uri") {
-		return in, usageError("give --jwks-file or --jwks-uri, not both: the client's keys are inline or at a URL")
+	var err error
+	if in.JWKSURI, in.JWKS, err = keySourceFlags(cmd, "client's"); err != nil {
+		return in, err
 	}
 	for _, s := range subjectFlags {
 		if !fs.Changed(s.flag) {
@@ -71,23 +72,31 @@ func authFlags(cmd *cobra.Command, create bool) (admin.AuthInput, error) {
 		value, _ := fs.GetString(s.flag)
 		in.TLSSubjectKind, in.TLSSubject = &kind, &value
 	}
-	if fs.Changed("jwks-uri") {
-		v, _ := fs.GetString("jwks-uri")
-		in.JWKSURI = &v
-	}
-	if fs.Changed("jwks-file") {
-		path, _ := fs.GetString("jwks-file")
-		doc, err := readJWKSFile(cmd.InOrStdin(), path)
-		if err != nil {
-			return in, err
-		}
-		in.JWKS = doc
-	}
 	if fs.Changed("require-dpop") {
 		v, _ := fs.GetBool("require-dpop")
 		in.RequireDPoP = &v
 	}
 	return in, nil
+}
+
+// keySourceFlags reads --jwks-uri and --jwks-file, the two places a
+// client's or an issuer's (whose) keys may be named: one or neither.
+func keySourceFlags(cmd *cobra.Command, whose string) (uri *string, doc json.RawMessage, err error) {
+	fs := cmd.Flags()
+	if fs.Changed("jwks-file") && fs.Changed("jwks-uri") {
+		return nil, nil, usageError("give --jwks-file or --jwks-uri, not both: the " + whose + " keys are inline or at a URL")
+	}
+	if fs.Changed("jwks-uri") {
+		v, _ := fs.GetString("jwks-uri")
+		uri = &v
+	}
+	if fs.Changed("jwks-file") {
+		path, _ := fs.GetString("jwks-file")
+		if doc, err = readJWKSFile(cmd.InOrStdin(), path); err != nil {
+			return nil, nil, err
+		}
+	}
+	return uri, doc, nil
 }
 
 // readJWKSFile reads a JWK Set from path ("-": stdin) and checks that it

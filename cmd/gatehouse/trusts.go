@@ -67,31 +67,19 @@ func trustFlags(fs *pflag.FlagSet) {
 func trustInput(cmd *cobra.Command, name string) (admin.TrustInput, error) {
 	fs := cmd.Flags()
 	in := admin.TrustInput{Name: name}
-	if fs.Changed("jwks-file") && fs.Changed("jwks-uri") {
-		return in, usageError("give --jwks-file or --jwks-uri, not both: the issuer's keys are inline or at a URL")
+	var err error
+	if in.JWKSURI, in.JWKS, err = keySourceFlags(cmd, "issuer's"); err != nil {
+		return in, err
 	}
 	if fs.Changed("issuer") {
 		v, _ := fs.GetString("issuer")
 		in.Issuer = &v
-	}
-	if fs.Changed("jwks-uri") {
-		v, _ := fs.GetString("jwks-uri")
-		in.JWKSURI = &v
-	}
-	if fs.Changed("jwks-file") {
-		path, _ := fs.GetString("jwks-file")
-		doc, err := readJWKSFile(cmd.InOrStdin(), path)
-		if err != nil {
-			return in, err
-		}
-		in.JWKS = doc
 	}
 	if fs.Changed("audience") {
 		raw, _ := fs.GetStringArray("audience")
 		auds := nonEmpty(raw)
 		in.Audiences = &auds
 	}
-	var err error
 	if in.MaxAge, err = durationFlag(fs, "max-age"); err != nil {
 		return in, err
 	}
