@@ -14,8 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/dpop"
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/cryptosigner"
 )
 
 // ClientAssertionType is the client_assertion_type of a private_key_jwt
@@ -79,7 +79,7 @@ func (k *PrivateKey) Assertion(clientID, audience string, now time.Time) (string
 	if err != nil {
 		return "", err
 	}
-	key := jose.JSONWebKey{Key: signingKey(k.signer), KeyID: k.kid}
+	key := jose.JSONWebKey{Key: dpop.SigningKey(k.signer), KeyID: k.kid}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.alg), Key: key}, nil)
 	if err != nil {
 		return "", fmt.Errorf("client: %w", err)
@@ -106,16 +106,6 @@ func randomID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// signingKey hands go-jose the key types it knows as they are, and any
-// other crypto.Signer (a KMS or hardware key) through its opaque signer.
-func signingKey(key crypto.Signer) any {
-	switch key.(type) {
-	case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
-		return key
-	}
-	return cryptosigner.Opaque(key)
 }
 
 // keyAlg checks that alg fits key's type, or picks the algorithm for it

@@ -52,7 +52,7 @@ func NewProof(key crypto.Signer, alg, method, rawURL, accessToken, nonce string,
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: a, Key: signingKey(key)},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: a, Key: SigningKey(key)},
 		(&jose.SignerOptions{EmbedJWK: true}).WithType(ProofType))
 	if err != nil {
 		return "", fmt.Errorf("dpop: %w", err)
@@ -64,9 +64,9 @@ func NewProof(key crypto.Signer, alg, method, rawURL, accessToken, nonce string,
 	return jws.CompactSerialize()
 }
 
-// signingKey hands go-jose the key types it knows as they are, and any
+// SigningKey hands go-jose the key types it knows as they are, and any
 // other crypto.Signer (a KMS or hardware key) through its opaque signer.
-func signingKey(key crypto.Signer) any {
+func SigningKey(key crypto.Signer) any {
 	switch key.(type) {
 	case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
 		return key
