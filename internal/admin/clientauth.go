@@ -184,14 +184,7 @@ func patchAuth(a store.ClientAuth, p ClientPatch) store.ClientAuth {
 			a.TLSSubjectKind, a.TLSSubject = "", ""
 		}
 	}
-	switch {
-	case p.JWKS != nil && p.JWKSURI == nil:
-		a.JWKSURI = ""
-	case p.JWKSURI != nil && p.JWKS == nil:
-		a.JWKS = ""
-	}
-	setIf(&a.JWKS, p.JWKS)
-	setIf(&a.JWKSURI, p.JWKSURI)
+	setKeySource(&a.JWKS, &a.JWKSURI, p.JWKS, p.JWKSURI)
 	setIf(&a.TLSSubjectKind, p.TLSSubjectKind)
 	setIf(&a.TLSSubject, p.TLSSubject)
 	setIf(&a.RequireDPoP, p.RequireDPoP)
@@ -224,4 +217,18 @@ func checkJWKS(doc string, max int) (string, error) {
 		return doc, nil
 	}
 	return buf.String(), nil
+}
+
+// setKeySource applies a patch's key source to a client's or a trust's:
+// keys are inline (jwks) or at a URL (jwks_uri), so setting one alone
+// clears the other.
+func setKeySource(jwks, uri *string, newJWKS, newURI *string) {
+	switch {
+	case newJWKS != nil && newURI == nil:
+		*uri = ""
+	case newURI != nil && newJWKS == nil:
+		*jwks = ""
+	}
+	setIf(jwks, newJWKS)
+	setIf(uri, newURI)
 }

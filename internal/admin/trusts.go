@@ -111,15 +111,8 @@ func (s *Service) UpdateTrust(ctx context.Context, tenant, name string, p TrustP
 	var before store.Trust
 	t, err := s.store.UpdateTrust(ctx, tenant, name, func(t store.Trust) (store.Trust, error) {
 		before = t
-		switch {
-		case p.JWKS != nil && p.JWKSURI == nil:
-			t.JWKSURI = ""
-		case p.JWKSURI != nil && p.JWKS == nil:
-			t.JWKS = ""
-		}
+		setKeySource(&t.JWKS, &t.JWKSURI, p.JWKS, p.JWKSURI)
 		setIf(&t.Issuer, p.Issuer)
-		setIf(&t.JWKS, p.JWKS)
-		setIf(&t.JWKSURI, p.JWKSURI)
 		setIf(&t.Audiences, p.Audiences)
 		setIf(&t.MaxAge, p.MaxAge)
 		setIf(&t.SingleUse, p.SingleUse)
