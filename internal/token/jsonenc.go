@@ -1,6 +1,8 @@
 package token
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -90,9 +92,10 @@ func appendInt(b []byte, name string, v int64) []byte {
 	return strconv.AppendInt(b, v, 10)
 }
 
-// appendClaims writes c as encoding/json would, for tokens without a cnf
-// (the caller marshals those the usual way).
-func appendClaims(b []byte, c *Claims) []byte {
+// appendClaims writes c as encoding/json would: the string and number
+// claims by hand, and the rarer objects (cnf, ext, act) through
+// encoding/json, each after the claims it follows in Claims.
+func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	b = append(b, '{')
 	b = appendField(b, "iss", c.Issuer)
 	b = appendField(b, "sub", c.Subject)
@@ -109,7 +112,24 @@ func appendClaims(b []byte, c *Claims) []byte {
 			b = appendField(b, f.name, f.v)
 		}
 	}
-	return append(b, '}')
+	for _, f := range [...]struct {
+		name string
+		v    any
+		set  bool
+	}{{"cnf", c.Cnf, c.Cnf != nil}, {"ext", c.Ext, c.Ext != nil}, {"act", c.Act, len(c.Act) > 0}} {
+		if !f.set {
+			continue
+		}
+		v, err := json.Marshal(f.v)
+		if err != nil {
+			return b, fmt.Errorf("claim %s: %w", f.name, err)
+		}
+		b = append(b, ',', '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
 }
 
 // Shared header values: net/http only reads them, and Set replaces them.

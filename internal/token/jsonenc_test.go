@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 var jsonStrings = []string{
@@ -44,10 +46,14 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 		{"every claim", full},
 		{"no tenant, environment, service or api_key", Claims{Issuer: "i", Subject: "s", Audience: "a", JTI: "j", ClientID: "c", AZP: "c", GrantType: "g"}},
 		{"negative and zero times", Claims{IssuedAt: -1}},
+		{"bound, federated, delegated", Claims{Issuer: "i", Cnf: &store.Confirmation{JKT: "t<h>"},
+			Ext: &External{Issuer: "https://x", Subject: "repo:a/b", Trust: "acme/gh", Rule: "r"},
+			Act: map[string]any{"sub": "c@clients", "act": map[string]any{"sub": "d@clients"}}}},
+		{"empty act", Claims{Act: map[string]any{}}},
 	}
 	for _, tt := range tests {
 		want, _ := json.Marshal(tt.c)
-		if got := appendClaims(nil, &tt.c); string(got) != string(want) {
+		if got, _ := appendClaims(nil, &tt.c); string(got) != string(want) {
 			t.Errorf("%s: got %s, want %s", tt.name, got, want)
 		}
 	}

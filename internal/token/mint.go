@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -105,14 +104,11 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 	}
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
-	payload := appendClaims((*bp)[:0], &claims)
-	if claims.Cnf != nil || claims.Ext != nil || claims.Act != nil { // the rarer shapes: encoding/json
-		var err error
-		if payload, err = json.Marshal(claims); err != nil {
-			return "", oauth.ErrServerError(err)
-		}
-	}
+	payload, err := appendClaims((*bp)[:0], &claims)
 	*bp = payload[:0]
+	if err != nil {
+		return "", oauth.ErrServerError(err)
+	}
 	jwt, err := key.Sign(payload)
 	if err != nil {
 		return "", oauth.ErrServerError(err)
