@@ -520,7 +520,9 @@ func (s *Server) Run(ctx context.Context) error {
 // reload as the safety net for changes made elsewhere.
 func (s *Server) background(ctx context.Context) {
 	keyTick := time.NewTicker(30 * time.Second)
-	reload := time.NewTicker(60 * time.Second)
+	// The first reload too waits its size's interval: a million-client
+	// node would otherwise rebuild its catalog a minute after start.
+	reload := time.NewTicker(reloadInterval(s.catalog.Counts()))
 	purge := time.NewTicker(10 * time.Minute)
 	defer keyTick.Stop()
 	defer reload.Stop()
