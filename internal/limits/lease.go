@@ -49,9 +49,30 @@ func leaseSize(limit, recent int64) int64 {
 	return max(Chunk(limit), min(2*recent, limit/4))
 }
 
+// entryKey names an entry without building its counter key: a lookup on
+// the hot path allocates nothing.
 type entryKey struct {
-	key   string
-	start int64 // the window's start, Unix nanoseconds
+	scope, id string // "client" or "tenant", and its id
+	window    string // perSecond.suffix, ...
+	start     int64  // the window's start, Unix nanoseconds
+}
+
+// counterKey is the shared counter's key in the store: "client:ID:h".
+func (k entryKey) counterKey() string { return k.scope + ":" + k.id + ":" + k.window }
+
+// parseCounterKey reads a store counter's key back; ok is false for a key
+// this node does not count.
+func parseCounterKey(key string, start int64) (k entryKey, w window, ok bool) {
+	scope, rest, ok1 := strings.Cut(key, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok1 || i < 0 {
+		return entryKey{}, window{}, false
+	}
+	w = windowOf(rest[i+1:])
+	if w.size == 0 {
+		return entryKey{}, window{}, false
+	}
+	return entryKey{scope: scope, id: rest[:i], window: w.suffix, start: start}, w, true
 }
 
 // entry is this node's view of one shared counter.
@@ -78,12 +99,12 @@ type entry struct {
 }
 
 // entry returns the entry of key's window that holds now; l.mu is held.
-func (l *Limiter) entry(now time.Time, subject string, w window, limit int64) *entry {
+func (l *Limiter) entry(now time.Time, scope, id string, w window, limit int64) *entry {
 	start := now.Truncate(w.size)
-	k := entryKey{subject + ":" + w.suffix, start.UnixNano()}
+	k := entryKey{scope: scope, id: id, window: w.suffix, start: start.UnixNano()}
 	e := l.entries[k]
 	if e == nil {
-		e = &entry{key: k.key, start: start, size: w.size}
+		e = &entry{key: k.counterKey(), start: start, size: w.size}
 		l.entries[k] = e
 	}
 	if e.limit != limit {
@@ -164,11 +185,10 @@ func (l *Limiter) Load(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, c := range counters {
-		w := windowOf(c.Key)
-		if w.size == 0 {
+		k, w, ok := parseCounterKey(c.Key, c.Window.UnixNano())
+		if !ok {
 			continue
 		}
-		k := entryKey{c.Key, c.Window.UnixNano()}
 		if e := l.entries[k]; e != nil {
 			continue // already counting: its next sync brings the count
 		}
@@ -177,10 +197,10 @@ func (l *Limiter) Load(ctx context.Context) error {
 	return nil
 }
 
-// windowOf is the window a counter key ends in.
-func windowOf(key string) window {
+// windowOf is the window of a counter key's suffix.
+func windowOf(suffix string) window {
 	for _, w := range []window{perSecond, perHour, perDay} {
-		if strings.HasSuffix(key, ":"+w.suffix) {
+		if suffix == w.suffix {
 			return w
 		}
 	}

@@ -54,6 +54,7 @@ type Limiter struct {
 
 	mu      sync.Mutex
 	entries map[entryKey]*entry
+	scratch [5]check // Admit's checks, l.mu held
 	// down is set while the store cannot be reached: spending goes on
 	// by local counting (see allows).
 	down  bool
@@ -85,12 +86,15 @@ var (
 
 // check is one limit to test.
 type check struct {
-	name    string
-	subject string
-	limit   int64
-	enforce bool
-	e       *entry
+	name      string
+	scope, id string // whose: "client" or "tenant", and its id
+	limit     int64
+	enforce   bool
+	e         *entry
 }
+
+// subject names whose limit it is in an Over: "client ID".
+func (c check) subject() string { return c.scope + " " + c.id }
 
 // Admit counts one token for client (and its tenant) unless an enforced
 // limit is reached. ok is false when refused; the budget is reported
@@ -128,7 +132,7 @@ func (l *Limiter) Admit(client *store.Client, tenant store.Limits) (b Budget, ap
 				reset = time.Second
 			} else if !e.reported {
 				e.reported = true
-				overs = append(overs, Over{Subject: ch.subject, Limit: ch.name, Max: ch.limit, Enforced: ch.enforce})
+				overs = append(overs, Over{Subject: ch.subject(), Limit: ch.name, Max: ch.limit, Enforced: ch.enforce})
 			}
 			if ch.enforce && ok {
 				ok = false
@@ -158,18 +162,18 @@ func (l *Limiter) Admit(client *store.Client, tenant store.Limits) (b Budget, ap
 // only where a rate limit is set. l.mu is held.
 func (l *Limiter) checks(now time.Time, client *store.Client, tenant store.Limits) []check {
 	enforce := func(m string) bool { return m != store.LimitLogOnly }
-	cs := []check{
-		{"hourly quota", "client " + client.ID, client.Limits.QuotaHour, enforce(client.Limits.Mode), l.entry(now, "client:"+client.ID, perHour, client.Limits.QuotaHour)},
-		{"daily quota", "client " + client.ID, client.Limits.QuotaDay, enforce(client.Limits.Mode), l.entry(now, "client:"+client.ID, perDay, client.Limits.QuotaDay)},
-	}
+	cs := l.scratch[:0]
 	if client.Limits.RatePerSecond > 0 {
-		cs = append([]check{{"rate limit", "client " + client.ID, client.Limits.RatePerSecond, enforce(client.Limits.Mode),
-			l.entry(now, "client:"+client.ID, perSecond, client.Limits.RatePerSecond)}}, cs...)
+		cs = append(cs, check{"rate limit", "client", client.ID, client.Limits.RatePerSecond, enforce(client.Limits.Mode),
+			l.entry(now, "client", client.ID, perSecond, client.Limits.RatePerSecond)})
 	}
+	cs = append(cs,
+		check{"hourly quota", "client", client.ID, client.Limits.QuotaHour, enforce(client.Limits.Mode), l.entry(now, "client", client.ID, perHour, client.Limits.QuotaHour)},
+		check{"daily quota", "client", client.ID, client.Limits.QuotaDay, enforce(client.Limits.Mode), l.entry(now, "client", client.ID, perDay, client.Limits.QuotaDay)})
 	if client.Tenant != "" {
 		cs = append(cs,
-			check{"tenant hourly quota", "tenant " + client.Tenant, tenant.QuotaHour, enforce(tenant.Mode), l.entry(now, "tenant:"+client.Tenant, perHour, tenant.QuotaHour)},
-			check{"tenant daily quota", "tenant " + client.Tenant, tenant.QuotaDay, enforce(tenant.Mode), l.entry(now, "tenant:"+client.Tenant, perDay, tenant.QuotaDay)})
+			check{"tenant hourly quota", "tenant", client.Tenant, tenant.QuotaHour, enforce(tenant.Mode), l.entry(now, "tenant", client.Tenant, perHour, tenant.QuotaHour)},
+			check{"tenant daily quota", "tenant", client.Tenant, tenant.QuotaDay, enforce(tenant.Mode), l.entry(now, "tenant", client.Tenant, perDay, tenant.QuotaDay)})
 	}
 	return cs
 }
@@ -205,7 +209,7 @@ func (l *Limiter) ClientUsage(clientID string) (hour, day int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	used := func(w window) int64 {
-		e := l.entries[entryKey{"client:" + clientID + ":" + w.suffix, now.Truncate(w.size).UnixNano()}]
+		e := l.entries[entryKey{scope: "client", id: clientID, window: w.suffix, start: now.Truncate(w.size).UnixNano()}]
 		if e == nil {
 			return 0
 		}
