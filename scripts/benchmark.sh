@@ -77,22 +77,63 @@ echo "## BoringCrypto build (GOEXPERIMENT=boringcrypto)"
 start "$work/gatehouse-boring" 18302
 token 18302 RS256
 
-echo "## ES256 and EdDSA against the floor: a bare handler answering a fixed token-sized body (scripts/fixedhandler)"
+echo "## ES256 and EdDSA against the floor: a bare handler answering a fixed token-sized body (scripts/fixedhandler),"
+echo "## and the bare handler that checks a secret and signs with the same algorithm (scripts/barehandler ADDR ALG)"
 start "$GH" 18303
 "$work/fixedhandler" 127.0.0.1:18401 & echo $! > "$work/18401.pid"
+"$work/barehandler" 127.0.0.1:18402 ES256 & echo $! > "$work/18402.pid"
+"$work/barehandler" 127.0.0.1:18403 EdDSA & echo $! > "$work/18403.pid"
 sleep 0.5
+bare() { # PORT: the load generator against a measuring-stick server
+  "$GH" bench token --url "http://127.0.0.1:$1" --client-id c1 --client-secret secret --audience https://a \
+    --concurrency 16 --duration "${D}s" | sed -n 2p
+}
+for round in 1 2 3; do
+  echo "round $round"
+  bare 18401 | sed 's/^/  fixed body:     /'
+  bare 18402 | sed 's/^/  bare ES256:     /'
+  token 18303 ES256 | sed -n 2p | sed 's/^/  gatehouse ES256:/'
+  bare 18403 | sed 's/^/  bare EdDSA:     /'
+  token 18303 EdDSA | sed -n 2p | sed 's/^/  gatehouse EdDSA:/'
+done
+kill "$(cat "$work/18401.pid")" "$(cat "$work/18402.pid")" "$(cat "$work/18403.pid")" "$(cat "$work/18303.pid")"
+
+echo "## RS256 by client authentication, beside bench sign and the bare handler (two rounds)"
+start "$GH" 18304
+"$work/barehandler" 127.0.0.1:18404 & echo $! > "$work/18404.pid"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/ec.key" 2> /dev/null
+openssl pkey -in "$work/ec.key" -pubout -out "$work/ec.pub"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/rsa.key" 2> /dev/null
+openssl pkey -in "$work/rsa.key" -pubout -out "$work/rsa.pub"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/issuer.key" 2> /dev/null
+for c in ec rsa; do
+  "$GH" client create --tenant acme --name "$c" -o json --grant 'https://RS256.example.io=read' \
+    --auth private_key_jwt --jwks-file "$work/$c.pub" > "$work/client-$c.json"
+done
+"$GH" bench seed --federated --tenant acme --key "$work/issuer.key" --client-id "$(id 18304)" > /dev/null
+keyed() { # CLIENT KEY [flags]: private_key_jwt requests
+  local c=$1 key=$2; shift 2
+  "$GH" bench token --url http://127.0.0.1:18304 --client-id "$(id "$c")" --auth private_key_jwt --key "$work/$key" \
+    --audience https://RS256.example.io --concurrency 16 --duration "${D}s" "$@" | sed -n 2p
+}
 for round in 1 2; do
   echo "round $round"
-  "$GH" bench token --url http://127.0.0.1:18401 --client-id c1 --client-secret secret --audience https://a \
-    --concurrency 16 --duration "${D}s" | sed -n 2p | sed 's/^/  fixed body: /'
-  for alg in ES256 EdDSA; do token 18303 "$alg" | sed -n 2p | sed "s/^/  $alg:      /"; done
+  "$GH" bench sign --alg RS256 --duration "${D}s" | sed -n 2p | sed 's/^/  bench sign:           /'
+  bare 18404 | sed 's/^/  bare handler:         /'
+  token 18304 RS256 | sed -n 2p | sed 's/^/  secret:               /'
+  token 18304 RS256 --dpop | sed -n 2p | sed 's/^/  secret + DPoP:        /'
+  keyed ec ec.key | sed 's/^/  ES256 assertion:      /'
+  keyed ec ec.key --dpop | sed 's/^/  ES256 assertion+DPoP: /'
+  keyed rsa rsa.key | sed 's/^/  RS256 assertion:      /'
+  "$GH" bench token --url http://127.0.0.1:18304 --client-id "$(id 18304)" --federated ES256 --key "$work/issuer.key" \
+    --audience https://RS256.example.io --concurrency 16 --duration "${D}s" | sed -n 2p | sed 's/^/  federated (ES256):    /'
 done
-kill "$(cat "$work/18401.pid")" "$(cat "$work/18303.pid")"
+kill "$(cat "$work/18404.pid")" "$(cat "$work/18304.pid")"
 
 # rss PID: resident memory in MiB.
 rss() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 echo "## resident memory and start time by number of clients (SQLite, logs at warn)"
-port=18310
+port=18310 sizes=""
 for n in ${SIZES:-10 100000 1000000}; do
   port=$((port + 1))
   start "$GH" "$port"
@@ -105,9 +146,17 @@ for n in ${SIZES:-10 100000 1000000}; do
   echo $! > "$work/$port.pid"; pid=$(cat "$work/$port.pid")
   until curl -sf "http://127.0.0.1:$port/readyz" > /dev/null; do sleep 0.05; done
   ready=$(( ($(date +%s%N) - t0) / 1000000 ))
+  cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$pid/stat")
   sleep 5; idle=$(rss "$pid")
   token "$port" ES256 > "$work/load-$port.txt" & load=$!
   peak=0; while kill -0 $load 2> /dev/null; do r=$(rss "$pid"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
-  echo "$n clients: ready in ${ready} ms, ${idle} MiB resident idle, ${peak} MiB under ES256 load; $(sed -n 2p "$work/load-$port.txt")"
-  kill "$pid"
+  echo "$n clients: ready in ${ready} ms, ${cpu} s CPU by then, ${idle} MiB resident idle, ${peak} MiB under ES256 load; $(sed -n 2p "$work/load-$port.txt")"
+  sizes="${sizes:+$sizes }$n:$port"
 done
+# The largest catalog against the 10-client node, interleaved, ES256.
+first=${sizes%% *}; last=${sizes##* }
+echo "## token rate, ${last%%:*} clients against ${first%%:*}, interleaved (ES256)"
+for round in 1 2 3; do
+  echo "round $round: ${first%%:*} clients $(token "${first##*:}" ES256 | sed -n 2p | awk '{print $NF}'), ${last%%:*} clients $(token "${last##*:}" ES256 | sed -n 2p | awk '{print $NF}')"
+done
+for s in $sizes; do kill "$(cat "$work/${s##*:}.pid")"; done
