@@ -103,7 +103,7 @@ func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 // Introspect answers RFC 7662 for an authenticated caller. A token that is
 // unknown, expired, revoked or not the caller's to see is inactive.
 func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr string) (Introspection, error) {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return Introspection{}, err
 	}
@@ -121,7 +121,7 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr st
 // recorded until the JWT expires. Unknown or invalid tokens are not an
 // error (§2.2); another client's token is unauthorized_client.
 func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string) error {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string
 // RevokedSince lists revocations for a caller holding the introspection
 // grant (the gateway), so it can refuse revoked JWTs it checks offline.
 func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr string, since time.Time) ([]store.Revocation, error) {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return nil, err
 	}
