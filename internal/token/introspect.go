@@ -48,7 +48,7 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 		return inspected{Introspection: Introspection{
 			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: tokenType(cnf),
 			Expiry: c.Expiry.Unix(), IssuedAt: c.IssuedAt.Unix(), Subject: c.Subject, Audience: c.Audience[0], Issuer: c.Issuer,
-			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey, Cnf: cnfClaim(cnf),
+			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey, Cnf: cnfClaim(&cnf),
 		}}, true, nil
 	}
 	if len(raw) != OpaqueLength {
@@ -67,11 +67,12 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 	if !i.now().Before(t.ExpiresAt) || i.revoked.Revoked(t.JTI) {
 		return inspected{}, false, nil
 	}
+	cnf := t.Confirmation
 	in := Introspection{
 		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, TokenType: tokenType(t.Confirmation),
 		Expiry: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), Subject: t.ClientID + "@clients", Audience: t.Audience,
 		Issuer: i.cfg.IssuerURL, JTI: t.JTI, Tenant: t.Tenant, Environment: t.Environment, Service: t.Service,
-		Cnf: cnfClaim(t.Confirmation),
+		Cnf: cnfClaim(&cnf),
 	}
 	if t.Service != "" && t.Environment != "" {
 		if env, ok := i.catalog.Environment(t.Tenant, t.Environment); ok {

@@ -98,7 +98,14 @@ func appendInt(b []byte, name string, v int64) []byte {
 func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	b = append(b, '{')
 	b = appendField(b, "iss", c.Issuer)
-	b = appendField(b, "sub", c.Subject)
+	if c.ownSubject {
+		// A JSON string ends with '"' and "@clients" needs no escaping:
+		// this is appendField(b, "sub", c.ClientID+"@clients").
+		b = appendField(b, "sub", c.ClientID)
+		b = append(b[:len(b)-1], `@clients"`...)
+	} else {
+		b = appendField(b, "sub", c.Subject)
+	}
 	b = appendField(b, "aud", c.Audience)
 	b = appendInt(b, "iat", c.IssuedAt)
 	b = appendInt(b, "exp", c.Expiry)
