@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -75,6 +76,8 @@ func TestWriteResponse(t *testing.T) {
 	for _, resp := range []Response{
 		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"},
 		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer", IssuedTokenType: "urn:ietf:params:oauth:token-type:access_token"},
+		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"}, // a Content-Length made before
+		{AccessToken: strings.Repeat("a", len(contentLengths)), Scope: "read", ExpiresIn: 900, TokenType: "Bearer"},
 	} {
 		testWriteResponse(t, resp)
 	}
