@@ -27,39 +27,55 @@ type Access struct {
 
 // Wrap returns next behind the middleware.
 func (a Access) Wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !SafeRequestID(id) {
-			id = NewRequestID()
+	return accessHandler{a: a, next: next}
+}
+
+type accessHandler struct {
+	a    Access
+	next http.Handler
+}
+
+func (h accessHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if !SafeRequestID(id) {
+		id = NewRequestID()
+	}
+	// One allocation holds what the request carries: its context, the
+	// X-Request-Id header value and the status writer.
+	st := &requestState{Context: r.Context(), id: id}
+	st.idHeader[0] = id
+	w.Header()["X-Request-Id"] = st.idHeader[:]
+	st.sw.ResponseWriter = w
+	defer h.finish(st, r, start)
+	h.next.ServeHTTP(&st.sw, r.WithContext(st))
+}
+
+// finish recovers a panic of the handler and writes the access-log line.
+func (h accessHandler) finish(st *requestState, r *http.Request, start time.Time) {
+	a := h.a
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
 		}
-		fields := &accessFields{}
-		ctx := context.WithValue(WithRequestID(r.Context(), id), accessKey{}, fields)
-		w.Header().Set("X-Request-Id", id)
-		sw := &StatusWriter{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				a.Log.ErrorContext(ctx, "panic serving request", "panic", p, "path", LogPath(r.URL.Path))
-				if sw.Status == 0 && a.Fail != nil {
-					a.Fail(sw)
-				}
-			}
-			elapsed := time.Since(start)
-			if a.Done != nil {
-				a.Done(r, sw.Status, elapsed)
-			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method), slog.String("path", LogPath(r.URL.Path)),
-				slog.Int("status", sw.Status), slog.Int64("bytes", sw.Bytes),
-				slog.Float64("ms", float64(elapsed.Microseconds())/1000), slog.String("remote", a.remote(r)),
-			}
-			a.Log.LogAttrs(ctx, slog.LevelInfo, "request", append(attrs, fields.list()...)...)
-		}()
-		next.ServeHTTP(sw, r.WithContext(ctx))
-	})
+		a.Log.ErrorContext(st, "panic serving request", "panic", p, "path", LogPath(r.URL.Path))
+		if st.sw.Status == 0 && a.Fail != nil {
+			a.Fail(&st.sw)
+		}
+	}
+	elapsed := time.Since(start)
+	if a.Done != nil {
+		a.Done(r, st.sw.Status, elapsed)
+	}
+	if !a.Log.Enabled(st, slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("path", LogPath(r.URL.Path)),
+		slog.Int("status", st.sw.Status), slog.Int64("bytes", st.sw.Bytes),
+		slog.Float64("ms", float64(elapsed.Microseconds())/1000), slog.String("remote", a.remote(r)),
+	}
+	a.Log.LogAttrs(st, slog.LevelInfo, "request", append(attrs, st.list()...)...)
 }
 
 func (a Access) remote(r *http.Request) string {
@@ -73,27 +89,42 @@ func (a Access) remote(r *http.Request) string {
 	return host
 }
 
-type accessKey struct{}
-
-// accessFields are what handlers add to their request's access-log line.
-type accessFields struct {
-	mu    sync.Mutex
-	attrs []slog.Attr
+// requestState is the context Access gives a request: the request's own,
+// plus its id and what handlers add to its access-log line. It answers
+// both RequestID and AddAccessAttrs, where two context.WithValue layers
+// would take an allocation each (and one more for the id as an any).
+type requestState struct {
+	context.Context
+	id       string
+	idHeader [1]string
+	sw       StatusWriter
+	mu       sync.Mutex
+	attrs    []slog.Attr
 }
 
-func (f *accessFields) list() []slog.Attr {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.attrs
+type accessKey struct{}
+
+func (st *requestState) Value(key any) any {
+	switch key.(type) {
+	case requestIDKey, accessKey:
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+func (st *requestState) list() []slog.Attr {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.attrs
 }
 
 // AddAccessAttrs adds attributes (a route, a client id) to the access-log
 // line of the request whose context ctx is; outside Access it does nothing.
 func AddAccessAttrs(ctx context.Context, attrs ...slog.Attr) {
-	if f, ok := ctx.Value(accessKey{}).(*accessFields); ok {
-		f.mu.Lock()
-		f.attrs = append(f.attrs, attrs...)
-		f.mu.Unlock()
+	if st, ok := ctx.Value(accessKey{}).(*requestState); ok {
+		st.mu.Lock()
+		st.attrs = append(st.attrs, attrs...)
+		st.mu.Unlock()
 	}
 }
 

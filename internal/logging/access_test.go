@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -88,5 +89,58 @@ func TestLoggerRedactsSecrets(t *testing.T) {
 	}
 	if strings.Count(out, "gatehouse_[redacted]") != 4 || !strings.Contains(out, `"count":3`) {
 		t.Errorf("want four redactions and the other fields kept: %s", out)
+	}
+}
+
+type outerKey struct{}
+
+// The context Access gives a request is the request's own with the id and
+// the access-log fields added: values and cancellation from outside reach
+// the handler, and contexts derived from it keep the id and the fields.
+func TestAccessContext(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := New(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Access{Log: log}.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), outerKey{}, "inner"))
+		defer cancel()
+		AddAccessAttrs(ctx, slog.String("route", "derived"))
+		if got := RequestID(ctx); got != "abc" {
+			t.Errorf("RequestID of a derived context: got %q, want abc", got)
+		}
+		if got := r.Context().Value(outerKey{}); got != "outer" {
+			t.Errorf("a value set outside Access: got %v, want outer", got)
+		}
+		if ctx.Err() == nil || r.Context().Err() == nil {
+			t.Errorf("cancelling the outside context: got %v, %v, want both cancelled", ctx.Err(), r.Context().Err())
+		}
+	}))
+	outer, cancel := context.WithCancel(context.WithValue(context.Background(), outerKey{}, "outer"))
+	cancel()
+	req := httptest.NewRequestWithContext(outer, "GET", "/x", nil)
+	req.Header.Set("X-Request-Id", "abc")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("access line %q: %v", buf.String(), err)
+	}
+	if line["route"] != "derived" || line["request_id"] != "abc" {
+		t.Errorf("access line: got %v, want route derived and request_id abc", line)
+	}
+}
+
+func TestAccessBelowLevel(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := New(&buf, "warn", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	h := Access{Log: log, Done: func(*http.Request, int, time.Duration) { done++ }}.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	if buf.Len() != 0 || done != 1 {
+		t.Errorf("got log %q and Done called %d times, want no line and 1", buf.String(), done)
 	}
 }

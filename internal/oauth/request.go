@@ -84,55 +84,36 @@ type ParseOptions struct {
 // credentials, 401 invalid_client for a malformed Basic header.
 func ParseTokenRequest(w http.ResponseWriter, r *http.Request, opts ParseOptions) (TokenRequest, error) {
 	var req TokenRequest
-	params, err := readParams(w, r)
-	if err != nil {
+	bp := bodyBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledBuffer {
+			bodyBuffers.Put(bp)
+		}
+	}()
+	var p params
+	if err := readParams(w, r, opts, bp, &p); err != nil {
 		return req, err
 	}
-	if r.URL.RawQuery != "" {
-		query, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return req, ErrInvalidRequest("The query string is malformed.")
-		}
-		if !opts.AllowQuery {
-			// RFC 6749 §2.3.1: credentials never travel in the URL here.
-			if query.Has("client_secret") {
-				return req, ErrInvalidRequest("client_secret must not be sent in the URL; send it in the body or an Authorization header.")
-			}
-		} else {
-			for k, vs := range query {
-				params[k] = append(params[k], vs...)
-			}
-		}
-	}
-	for k, vs := range params {
-		if len(vs) > 1 {
-			return req, ErrInvalidRequest("Parameter %q is included more than once.", truncate(k))
-		}
-	}
-	get := func(k string) string {
-		if vs := params[k]; len(vs) == 1 {
-			return vs[0]
-		}
-		return ""
-	}
-	req.GrantType = get("grant_type")
-	req.ClientID = get("client_id")
-	req.ClientSecret = get("client_secret")
-	req.Audience = get("audience")
-	req.Resource = get("resource")
-	req.Scope = get("scope")
-	_, req.ScopeGiven = params["scope"]
-	req.Token = get("token")
-	req.TokenTypeHint = get("token_type_hint")
-	req.ClientAssertionType = get("client_assertion_type")
-	req.ClientAssertion = get("client_assertion")
-	req.Assertion = get("assertion")
-	req.SubjectToken = get("subject_token")
-	req.SubjectTokenType = get("subject_token_type")
-	req.ActorToken = get("actor_token")
-	req.ActorTokenType = get("actor_token_type")
-	req.RequestedTokenType = get("requested_token_type")
-	switch proofs := r.Header.Values("DPoP"); len(proofs) {
+	req.GrantType = p.val[pGrantType]
+	req.ClientID = p.val[pClientID]
+	req.ClientSecret = p.val[pClientSecret]
+	req.Audience = p.val[pAudience]
+	req.Resource = p.val[pResource]
+	req.Scope = p.val[pScope]
+	req.ScopeGiven = p.has(pScope)
+	req.Token = p.val[pToken]
+	req.TokenTypeHint = p.val[pTokenTypeHint]
+	req.ClientAssertionType = p.val[pClientAssertionType]
+	req.ClientAssertion = p.val[pClientAssertion]
+	req.Assertion = p.val[pAssertion]
+	req.SubjectToken = p.val[pSubjectToken]
+	req.SubjectTokenType = p.val[pSubjectTokenType]
+	req.ActorToken = p.val[pActorToken]
+	req.ActorTokenType = p.val[pActorTokenType]
+	req.RequestedTokenType = p.val[pRequestedTokenType]
+	// "Dpop" is the canonical form of DPoP: indexing the map directly
+	// spares Header.Values canonicalizing the name on every request.
+	switch proofs := r.Header["Dpop"]; len(proofs) {
 	case 0:
 	case 1:
 		req.DPoP = proofs[0]
@@ -153,11 +134,18 @@ func (req *TokenRequest) applyBasic(header string) error {
 	if header == "" || !strings.EqualFold(scheme, "Basic") {
 		return nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	// Decoded on the stack: only the string made of it is kept.
+	enc := strings.TrimSpace(value)
+	var space [256]byte
+	raw := space[:]
+	if n := base64.StdEncoding.DecodedLen(len(enc)); n > len(raw) {
+		raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(raw, []byte(enc))
 	if err != nil {
 		return ErrInvalidClient(true)
 	}
-	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	encID, encSecret, ok := strings.Cut(string(raw[:n]), ":")
 	if !ok {
 		return ErrInvalidClient(true)
 	}
@@ -176,77 +164,132 @@ func (req *TokenRequest) applyBasic(header string) error {
 	return nil
 }
 
-// readParams reads the body as a form or a flat JSON object.
-func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+// readParams reads the body as a form or a flat JSON object, and the query
+// string (whose parameters count only with opts.AllowQuery), into p. Its
+// refusals come in this order: the body (size, Content-Type, syntax, a
+// repeated JSON key), a malformed query string, client_secret in a query
+// string that may not carry it, a repeated parameter.
+func readParams(w http.ResponseWriter, r *http.Request, opts ParseOptions, bp *[]byte, p *params) error {
+	buf, tooBig, err := readBody(w, r.Body, (*bp)[:0])
+	*bp = buf
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, ErrTooLarge(MaxBodyBytes)
+		var outer *http.MaxBytesError // a limit of the server's own
+		if errors.As(err, &outer) {
+			return ErrTooLarge(MaxBodyBytes)
 		}
-		return nil, ErrInvalidRequest("The request body could not be read.")
+		return ErrInvalidRequest("The request body could not be read.")
 	}
-	ct := r.Header.Get("Content-Type")
-	if len(bytes.TrimSpace(body)) == 0 {
-		return url.Values{}, nil
+	if tooBig {
+		return ErrTooLarge(MaxBodyBytes)
 	}
-	if ct == "" {
-		return nil, ErrInvalidRequest("Content-Type is required with a body: application/x-www-form-urlencoded or application/json.")
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return nil, ErrInvalidRequest("Content-Type is malformed.")
-	}
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		v, err := url.ParseQuery(string(body))
+	// Each form's fields are decoded in place in buf; most requests have
+	// a handful, which fit here without an allocation.
+	var fieldSpace [24]field
+	fields := fieldSpace[:0]
+	decoded := 0 // buf[:decoded] holds the decoded form fields
+	if len(bytes.TrimSpace(buf)) > 0 {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			return ErrInvalidRequest("Content-Type is required with a body: application/x-www-form-urlencoded or application/json.")
+		}
+		mt, err := mediaType(ct)
 		if err != nil {
-			return nil, ErrInvalidRequest("The form body is malformed.")
+			return ErrInvalidRequest("Content-Type is malformed.")
 		}
-		return v, nil
-	case "application/json":
-		return parseJSONParams(body)
-	default:
-		return nil, ErrInvalidRequest("Content-Type %q is not supported; use application/x-www-form-urlencoded or application/json.", truncate(mt))
+		switch mt {
+		case "application/x-www-form-urlencoded":
+			var ok bool
+			if fields, decoded, ok = decodeForm(buf, 0, fields); !ok {
+				return ErrInvalidRequest("The form body is malformed.")
+			}
+		case "application/json":
+			if err := parseJSONParams(buf, p); err != nil {
+				return err
+			}
+		default:
+			return ErrInvalidRequest("Content-Type %q is not supported; use application/x-www-form-urlencoded or application/json.", truncate(mt))
+		}
 	}
+	bodyFields := len(fields)
+	if r.URL.RawQuery != "" {
+		buf = append(buf[:decoded], r.URL.RawQuery...)
+		*bp = buf
+		var ok bool
+		if fields, decoded, ok = decodeForm(buf, decoded, fields); !ok {
+			return ErrInvalidRequest("The query string is malformed.")
+		}
+	}
+	// One string holds every decoded name and value.
+	text := string(buf[:decoded])
+	name := func(f field) string { return text[f.k0:f.k1] }
+	if !opts.AllowQuery {
+		// RFC 6749 §2.3.1: credentials never travel in the URL here.
+		for _, f := range fields[bodyFields:] {
+			if name(f) == "client_secret" {
+				return ErrInvalidRequest("client_secret must not be sent in the URL; send it in the body or an Authorization header.")
+			}
+		}
+		fields = fields[:bodyFields]
+	}
+	for _, f := range fields {
+		if p.add(name(f), text[f.v0:f.v1]) {
+			return errRepeated(name(f))
+		}
+	}
+	return nil
 }
 
-// parseJSONParams reads a flat JSON object of string values, rejecting
-// repeated keys (which encoding/json would silently merge).
-func parseJSONParams(body []byte) (url.Values, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	malformed := ErrInvalidRequest("The JSON body is malformed; send one object of string values.")
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, malformed
+func errRepeated(name string) *Error {
+	return ErrInvalidRequest("Parameter %q is included more than once.", truncate(name))
+}
+
+// mediaType is mime.ParseMediaType's media type, without its work for the
+// two types clients send as they are.
+func mediaType(ct string) (string, error) {
+	switch ct {
+	case "application/x-www-form-urlencoded", "application/json":
+		return ct, nil
 	}
-	out := url.Values{}
+	mt, _, err := mime.ParseMediaType(ct)
+	return mt, err
+}
+
+// parseJSONParams reads a flat JSON object of string values into p,
+// rejecting repeated keys (which encoding/json would silently merge).
+func parseJSONParams(body []byte, p *params) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	malformed := func() error {
+		return ErrInvalidRequest("The JSON body is malformed; send one object of string values.")
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return malformed()
+	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, malformed
+			return malformed()
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return nil, malformed
+			return malformed()
 		}
 		tok, err = dec.Token()
 		if err != nil {
-			return nil, malformed
+			return malformed()
 		}
 		val, ok := tok.(string)
 		if !ok {
-			return nil, ErrInvalidRequest("Parameter %q must be a string.", truncate(key))
+			return ErrInvalidRequest("Parameter %q must be a string.", truncate(key))
 		}
-		if out.Has(key) {
-			return nil, ErrInvalidRequest("Parameter %q is included more than once.", truncate(key))
+		if p.add(key, val) {
+			return errRepeated(key)
 		}
-		out.Set(key, val)
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, malformed
+		return malformed()
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, malformed
+		return malformed()
 	}
-	return out, nil
+	return nil
 }

@@ -87,11 +87,28 @@ func ValidateImported(plain string) error {
 // digest is what every check computes first from the presented secret.
 type digest [sha256.Size]byte
 
-func digestOf(presented string) digest { return sha256.Sum256([]byte(presented)) }
+func digestOf(presented string) digest {
+	// A secret of usual length is hashed from the stack: []byte(presented)
+	// would be a heap copy, sha256.Sum256 not being known to keep its
+	// input unchanged.
+	var space [128]byte
+	if len(presented) <= len(space) {
+		return sha256.Sum256(space[:copy(space[:], presented)])
+	}
+	return sha256.Sum256([]byte(presented))
+}
 
 // matchFast compares a presented digest with a stored fast hash in constant time.
 func matchFast(d digest, stored string) bool {
-	want, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(stored, fastScheme))
+	// Decoded on the stack when it fits, as DecodeString would decode it.
+	enc := strings.TrimPrefix(stored, fastScheme)
+	var space [2 * len(d)]byte
+	want := space[:]
+	if n := base64.RawStdEncoding.DecodedLen(len(enc)); n > len(want) {
+		want = make([]byte, n)
+	}
+	n, err := base64.RawStdEncoding.Decode(want, []byte(enc))
+	want = want[:n]
 	if err != nil || len(want) != len(d) {
 		// Still do a comparison of the same length, so malformed rows cost
 		// what good ones do.

@@ -161,3 +161,27 @@ func TestMatchFastMalformed(t *testing.T) {
 		t.Errorf("matchFast(digest of x, HashFast(x)): got false, want true")
 	}
 }
+
+// matchFast reads a stored hash as base64.RawStdEncoding.DecodeString
+// does, whatever its length; digestOf hashes secrets of any length.
+func TestMatchFastDecodesAsDecodeString(t *testing.T) {
+	for _, plain := range []string{"x", strings.Repeat("s", 128), strings.Repeat("l", 129), strings.Repeat("é", 500)} {
+		stored := HashFast(plain)
+		enc := strings.TrimPrefix(stored, fastScheme)
+		tests := []struct {
+			name, stored string
+			want         bool
+		}{
+			{"as stored", stored, true},
+			{"with a line break", fastScheme + enc[:20] + "\r\n" + enc[20:], true},
+			{"one character more", stored + "A", false},
+			{"twice as long", stored + enc, false},
+			{"far too long", stored + strings.Repeat("A", 1000), false},
+		}
+		for _, tt := range tests {
+			if got := matchFast(digestOf(plain), tt.stored); got != tt.want {
+				t.Errorf("%d-byte secret, %s: got %v, want %v", len(plain), tt.name, got, tt.want)
+			}
+		}
+	}
+}

@@ -60,21 +60,25 @@ func canonicalPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The escaped path: an admin route may hold an escaped audience
 		// (https:%2F%2F...), which is canonical as sent.
-		if p := r.URL.EscapedPath(); p != "" && p != "/" {
-			clean := path.Clean(p)
-			if strings.HasSuffix(p, "/") && clean != "/" {
-				clean += "/"
-			}
-			if clean != p {
-				oauth.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such endpoint."})
-				return
-			}
+		if p := r.URL.EscapedPath(); p != "" && p != "/" && !canonical(p) {
+			oauth.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such endpoint."})
+			return
 		}
 		if r.URL.RawQuery != "" {
 			w = &noQueryRedirects{ResponseWriter: w, query: r.URL.RawQuery}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// canonical reports whether p is path.Clean(p), keeping a trailing slash,
+// without building the cleaned path with its slash put back.
+func canonical(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		return len(p) == len(clean)+1 && strings.HasPrefix(p, clean)
+	}
+	return clean == p
 }
 
 // noQueryRedirects drops the request's own query string from a redirect's

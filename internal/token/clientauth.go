@@ -140,17 +140,19 @@ func AuthMethods() []string {
 }
 
 // authenticateThrottled refuses callers that keep failing before their
-// credential is even checked, and counts their failures.
-func (i *Issuer) authenticateThrottled(ctx context.Context, req oauth.TokenRequest, addr string) (*store.Client, store.Confirmation, error) {
+// credential is even checked, and counts their failures. Like
+// authenticate, it fills req.ClientID when only the credential named the
+// client.
+func (i *Issuer) authenticateThrottled(ctx context.Context, req *oauth.TokenRequest, addr string) (*store.Client, store.Confirmation, error) {
 	// The client a credential names counts, not only a client_id sent
 	// beside it: failures are counted against the former. The method and
 	// the client it names are found once, here, for both steps.
-	method := i.method(&req)
-	named := method.clientID(&req)
+	method := i.method(req)
+	named := method.clientID(req)
 	if wait := i.throttle.Blocked(named, addr); wait > 0 {
 		return nil, store.Confirmation{}, oauth.ErrTooManyRequests("Too many failed authentications; slow down.", wait)
 	}
-	client, cnf, err := i.authenticate(ctx, &req, method, named)
+	client, cnf, err := i.authenticate(ctx, req, method, named)
 	if err != nil {
 		i.throttle.Failed(req.ClientID, addr)
 	}

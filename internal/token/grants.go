@@ -23,7 +23,8 @@ type grantType struct {
 	claim string
 	// resolve returns the client the token is issued to (its grants are
 	// the ceiling of what the token may carry) and what further limits
-	// and claims the grant puts on the token.
+	// and claims the grant puts on the token; nil means the caller, with
+	// nothing further.
 	resolve func(ctx context.Context, i *Issuer, req oauth.TokenRequest, caller *store.Client) (*resolution, error)
 }
 
@@ -52,9 +53,6 @@ var grantTypes = map[string]grantType{
 	"client_credentials": {
 		authenticate: always,
 		claim:        "client-credentials",
-		resolve: func(_ context.Context, _ *Issuer, _ oauth.TokenRequest, caller *store.Client) (*resolution, error) {
-			return &resolution{client: caller}, nil
-		},
 	},
 	// RFC 7523 §2.1: an outside token is the grant; a trust's rule names
 	// the client (federation.go).

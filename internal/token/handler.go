@@ -23,6 +23,8 @@ type Handler struct {
 	certs    mtls.Source
 	observer Observer
 	log      *slog.Logger
+	// endpoints are the URLs of the fixed endpoints by path, made once.
+	endpoints map[string]string
 }
 
 // NewHandler serves iss's endpoints. proxies decides the caller's address
@@ -34,8 +36,20 @@ func NewHandler(iss *Issuer, proxies *proxy.Trust, certHeader string, observer O
 	if observer == nil {
 		observer = nopObserver{}
 	}
+	endpoints := map[string]string{}
+	for _, p := range []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/revocations"} {
+		endpoints[p] = iss.base + p
+	}
 	return &Handler{issuer: iss, proxies: proxies, certs: mtls.Source{Header: certHeader, Proxies: proxies},
-		observer: observer, log: log}
+		observer: observer, log: log, endpoints: endpoints}
+}
+
+// endpointURL is the URL clients address the endpoint at path by.
+func (h *Handler) endpointURL(path string) string {
+	if u, ok := h.endpoints[path]; ok {
+		return u
+	}
+	return h.issuer.base + path
 }
 
 // parse reads a request to one of the endpoints, with what the
@@ -45,7 +59,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request, opts oauth.Parse
 	if err != nil {
 		return req, err
 	}
-	req.EndpointURL = h.issuer.base + r.URL.Path
+	req.EndpointURL = h.endpointURL(r.URL.Path)
 	if req.ClientCert, req.CertChain, err = h.certs.Certificate(r); err != nil {
 		return req, oauth.ErrInvalidRequest("The client certificate forwarded by the proxy could not be read.").WithCause(err)
 	}

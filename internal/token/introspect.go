@@ -48,7 +48,7 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 		return inspected{Introspection: Introspection{
 			Active: true, Scope: strings.Join(c.Scopes, " "), ClientID: c.ClientID, TokenType: tokenType(cnf),
 			Expiry: c.Expiry.Unix(), IssuedAt: c.IssuedAt.Unix(), Subject: c.Subject, Audience: c.Audience[0], Issuer: c.Issuer,
-			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey, Cnf: cnfClaim(cnf),
+			JTI: c.JTI, Tenant: c.Tenant, Environment: c.Environment, Service: c.Service, APIKey: c.APIKey, Cnf: cnfClaim(&cnf),
 		}}, true, nil
 	}
 	if len(raw) != OpaqueLength {
@@ -67,11 +67,12 @@ func (i *Issuer) inspect(ctx context.Context, raw string) (inspected, bool, erro
 	if !i.now().Before(t.ExpiresAt) || i.revoked.Revoked(t.JTI) {
 		return inspected{}, false, nil
 	}
+	cnf := t.Confirmation
 	in := Introspection{
 		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, TokenType: tokenType(t.Confirmation),
 		Expiry: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), Subject: t.ClientID + "@clients", Audience: t.Audience,
 		Issuer: i.cfg.IssuerURL, JTI: t.JTI, Tenant: t.Tenant, Environment: t.Environment, Service: t.Service,
-		Cnf: cnfClaim(t.Confirmation),
+		Cnf: cnfClaim(&cnf),
 	}
 	if t.Service != "" && t.Environment != "" {
 		if env, ok := i.catalog.Environment(t.Tenant, t.Environment); ok {
@@ -103,7 +104,7 @@ func (i *Issuer) mayInspect(caller *store.Client, owner string) bool {
 // Introspect answers RFC 7662 for an authenticated caller. A token that is
 // unknown, expired, revoked or not the caller's to see is inactive.
 func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr string) (Introspection, error) {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return Introspection{}, err
 	}
@@ -121,7 +122,7 @@ func (i *Issuer) Introspect(ctx context.Context, req oauth.TokenRequest, addr st
 // recorded until the JWT expires. Unknown or invalid tokens are not an
 // error (§2.2); another client's token is unauthorized_client.
 func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string) error {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func (i *Issuer) Revoke(ctx context.Context, req oauth.TokenRequest, addr string
 // RevokedSince lists revocations for a caller holding the introspection
 // grant (the gateway), so it can refuse revoked JWTs it checks offline.
 func (i *Issuer) RevokedSince(ctx context.Context, req oauth.TokenRequest, addr string, since time.Time) ([]store.Revocation, error) {
-	caller, _, err := i.authenticateThrottled(ctx, req, addr)
+	caller, _, err := i.authenticateThrottled(ctx, &req, addr)
 	if err != nil {
 		return nil, err
 	}

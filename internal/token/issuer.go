@@ -191,15 +191,22 @@ func (i *Issuer) Token(ctx context.Context, req oauth.TokenRequest, service, add
 	var cnf store.Confirmation
 	if gt.authenticate(&req) {
 		actx, step := tracing.Step(ctx, "authenticate client")
-		caller, cnf, err = i.authenticateThrottled(actx, req, addr)
+		// req is already on the heap (the grant's checks take its
+		// address); authentication shares it rather than copying it
+		// there again. Only a ClientID the credential named is filled in.
+		caller, cnf, err = i.authenticateThrottled(actx, &req, addr)
 		step.End()
 		if err != nil {
 			return Outcome{}, err
 		}
 	}
-	res, err := gt.resolve(ctx, i, req, caller)
-	if err != nil {
-		return Outcome{}, err
+	res := resolution{client: caller}
+	if gt.resolve != nil {
+		r, err := gt.resolve(ctx, i, req, caller)
+		if err != nil {
+			return Outcome{}, err
+		}
+		res = *r
 	}
 	client := res.client
 	var g *Grant

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -98,7 +99,14 @@ func appendInt(b []byte, name string, v int64) []byte {
 func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	b = append(b, '{')
 	b = appendField(b, "iss", c.Issuer)
-	b = appendField(b, "sub", c.Subject)
+	if c.ownSubject {
+		// A JSON string ends with '"' and "@clients" needs no escaping:
+		// this is appendField(b, "sub", c.ClientID+"@clients").
+		b = appendField(b, "sub", c.ClientID)
+		b = append(b[:len(b)-1], `@clients"`...)
+	} else {
+		b = appendField(b, "sub", c.Subject)
+	}
 	b = appendField(b, "aud", c.Audience)
 	b = appendInt(b, "iat", c.IssuedAt)
 	b = appendInt(b, "exp", c.Expiry)
@@ -139,6 +147,22 @@ var (
 	noCacheValue = []string{"no-cache"}
 )
 
+// contentLengths are shared Content-Length values by length, made once:
+// the answers to one client for one API are all about the same length.
+var contentLengths [4096]atomic.Pointer[[]string]
+
+func contentLength(n int) []string {
+	if n >= len(contentLengths) {
+		return []string{strconv.Itoa(n)}
+	}
+	if v := contentLengths[n].Load(); v != nil {
+		return *v
+	}
+	v := []string{strconv.Itoa(n)}
+	contentLengths[n].Store(&v)
+	return v
+}
+
 // writeResponse answers a token request: 200 and resp as JSON, with
 // Cache-Control: no-store (RFC 6749 §5.1).
 func writeResponse(w http.ResponseWriter, resp Response) {
@@ -158,7 +182,7 @@ func writeResponse(w http.ResponseWriter, resp Response) {
 	h["Cache-Control"] = noStoreValue
 	h["Pragma"] = noCacheValue
 	h["Content-Type"] = jsonType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = contentLength(len(b))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

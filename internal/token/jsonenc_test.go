@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -59,10 +60,24 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// A client's own subject is written as encoding/json writes ClientID +
+// "@clients", whatever the id holds.
+func TestAppendClaimsOwnSubject(t *testing.T) {
+	for _, id := range jsonStrings {
+		c := Claims{Issuer: "i", ClientID: id, AZP: id, ownSubject: true}
+		want, _ := json.Marshal(Claims{Issuer: "i", Subject: id + "@clients", ClientID: id, AZP: id})
+		if got, _ := appendClaims(nil, &c); string(got) != string(want) {
+			t.Errorf("client %q: got %s, want %s", id, got, want)
+		}
+	}
+}
+
 func TestWriteResponse(t *testing.T) {
 	for _, resp := range []Response{
 		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"},
 		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer", IssuedTokenType: "urn:ietf:params:oauth:token-type:access_token"},
+		{AccessToken: "a.b.c", Scope: "read", ExpiresIn: 900, TokenType: "Bearer"}, // a Content-Length made before
+		{AccessToken: strings.Repeat("a", len(contentLengths)), Scope: "read", ExpiresIn: 900, TokenType: "Bearer"},
 	} {
 		testWriteResponse(t, resp)
 	}

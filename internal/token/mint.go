@@ -39,6 +39,10 @@ type Claims struct {
 	Ext *External `json:"ext,omitempty"`
 	// Act is the RFC 8693 §4.1 actor chain of a delegated token.
 	Act map[string]any `json:"act,omitempty"`
+
+	// ownSubject makes sub the client's own, ClientID + "@clients",
+	// written without building that string.
+	ownSubject bool
 }
 
 // OpaqueLength is the length of an opaque token, as in the gateway document.
@@ -79,13 +83,10 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 	if key == nil {
 		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
 	}
-	subject := g.Subject
-	if subject == "" {
-		subject = g.Client.ID + "@clients"
-	}
 	claims := Claims{
 		Issuer:      i.cfg.IssuerURL,
-		Subject:     subject,
+		Subject:     g.Subject,
+		ownSubject:  g.Subject == "",
 		Audience:    g.Audience,
 		IssuedAt:    g.IssuedAt.Unix(),
 		Expiry:      g.ExpiresAt.Unix(),
@@ -98,7 +99,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		Environment: g.Client.Environment,
 		Service:     g.Service,
 		APIKey:      g.APIKey,
-		Cnf:         cnfClaim(g.Confirmation),
+		Cnf:         cnfClaim(&g.Confirmation),
 		Ext:         g.External,
 		Act:         g.Act,
 	}
@@ -140,11 +141,13 @@ func tokenType(cnf store.Confirmation) string {
 	return "Bearer"
 }
 
-func cnfClaim(cnf store.Confirmation) *store.Confirmation {
+// cnfClaim is the cnf claim of a token bound by cnf, which it points to
+// (the claims only read it), or nil.
+func cnfClaim(cnf *store.Confirmation) *store.Confirmation {
 	if !cnf.Bound() {
 		return nil
 	}
-	return &cnf
+	return cnf
 }
 
 // HashOpaque is how opaque tokens are keyed in the store.

@@ -55,13 +55,7 @@ func (i *Issuer) grant(client *store.Client, api *store.API, audience string, re
 	if !ok {
 		return nil, oauth.ErrAccessDenied(audience)
 	}
-	// A grant may outlive a scope the API has since dropped.
-	allowed := make([]string, 0, len(granted))
-	for _, s := range granted {
-		if api.HasScope(s) {
-			allowed = append(allowed, s)
-		}
-	}
+	allowed := grantedScopes(granted, api)
 	scopes := allowed
 	if req.ScopeGiven && strings.TrimSpace(req.Scope) != "" {
 		scopes = nil
@@ -79,6 +73,28 @@ func (i *Issuer) grant(client *store.Client, api *store.API, audience string, re
 		ttl = client.TokenTTL
 	}
 	return &Grant{Client: client, API: api, Audience: audience, Scopes: scopes, TTL: ttl}, nil
+}
+
+// grantedScopes are the scopes of granted that api still has: a grant may
+// outlive a scope the API has since dropped. Usually it has them all, and
+// the grant's own slice serves, capped so that an append copies it.
+func grantedScopes(granted []string, api *store.API) []string {
+	for n, s := range granted {
+		if api.HasScope(s) {
+			continue
+		}
+		allowed := append(make([]string, 0, len(granted)-1), granted[:n]...)
+		for _, s := range granted[n+1:] {
+			if api.HasScope(s) {
+				allowed = append(allowed, s)
+			}
+		}
+		return allowed
+	}
+	if len(granted) == 0 {
+		return []string{} // not nil: an opaque token stores its scopes as []
+	}
+	return granted[:len(granted):len(granted)]
 }
 
 // audience picks the requested audience: audience, or RFC 8707 resource,

@@ -180,3 +180,35 @@ func TestAuthorizeService(t *testing.T) {
 		wantError(t, err, 401, "invalid_client", "Client authentication failed.")
 	})
 }
+
+func TestGrantedScopes(t *testing.T) {
+	api := &store.API{Scopes: []store.Scope{{Name: "read"}, {Name: "write"}}}
+	tests := []struct {
+		name          string
+		granted, want []string
+		sharesGranted bool
+	}{
+		{"all still defined", []string{"read", "write"}, []string{"read", "write"}, true},
+		{"one dropped", []string{"read", "legacy", "write"}, []string{"read", "write"}, false},
+		{"the first dropped", []string{"legacy", "write"}, []string{"write"}, false},
+		{"all dropped", []string{"legacy"}, []string{}, false},
+		{"none granted", []string{}, []string{}, false},
+		{"nil granted", nil, []string{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			granted := slices.Clone(tt.granted)
+			got := grantedScopes(granted, api)
+			if got == nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+			if cap(got) != len(got) && tt.sharesGranted {
+				t.Errorf("got cap %d, want %d: an append must not write into the grant", cap(got), len(got))
+			}
+			_ = append(got, "extra")
+			if !slices.Equal(granted, tt.granted) {
+				t.Errorf("the grant changed: got %q, want %q", granted, tt.granted)
+			}
+		})
+	}
+}
