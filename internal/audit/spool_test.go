@@ -16,7 +16,7 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func openSpool(t *testing.T, dir string, policy Sync) *Spool {
+func openSpool(t testing.TB, dir string, policy Sync) *Spool {
 	t.Helper()
 	sp, err := OpenSpool(dir, policy, quiet())
 	if err != nil {
