@@ -136,10 +136,19 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	}
 }
 
-// eventID is time-ordered (so new rows append to the primary key's index)
-// and unique (a random tail).
+// eventIDMax bounds an event id's length: a base-36 int64 and the tail.
+const eventIDMax = 14 + 10
+
+// appendEventID appends an event id: time-ordered (so new rows append to
+// the primary key's index) and unique (a random tail).
+func appendEventID(b []byte, at time.Time) []byte {
+	b = strconv.AppendInt(b, at.UnixMicro(), 36)
+	return secret.AppendRandomAlnum(b, 10)
+}
+
 func eventID(at time.Time) string {
-	return strconv.FormatInt(at.UnixMicro(), 36) + secret.RandomAlnum(10)
+	var b [eventIDMax]byte
+	return string(appendEventID(b[:0], at))
 }
 
 // Start runs the writer (and the exporter) until Close.

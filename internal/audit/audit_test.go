@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -84,5 +85,18 @@ func TestRecorderDropsOldestPastTheBound(t *testing.T) {
 	r.Start()
 	if err := r.Close(ctx); err == nil {
 		t.Errorf("Close with an unreachable store: got nil, want the error once ctx ends")
+	}
+}
+
+var idSink string
+
+func TestEventIDKeepsItsForm(t *testing.T) {
+	at := time.Date(2026, 12, 2, 9, 47, 45, 123456789, time.UTC)
+	id := eventID(at)
+	if want := strconv.FormatInt(at.UnixMicro(), 36); len(id) != len(want)+10 || id[:len(want)] != want {
+		t.Errorf("got %q, want %s and 10 random characters", id, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { idSink = eventID(at) }); n > 1 {
+		t.Errorf("eventID: got %v allocations, want 1 (the string)", n)
 	}
 }
