@@ -93,20 +93,18 @@ func decodeEvents(payloads [][]byte, log *slog.Logger) []store.AuditEvent {
 }
 
 // Record keeps one event: with a spool it returns once the event is in
-// the spool file; it never waits on the database.
+// the spool file; it never waits on the database. A detail that is a
+// DetailAppender writes its own JSON; any other goes through encoding/json.
 func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
-	d, err := json.Marshal(detail)
-	if err != nil {
-		d = []byte(`{}`)
-	}
 	at := r.now().UTC()
-	e := store.AuditEvent{
-		ID: eventID(at), At: at, Kind: kind, Actor: actor,
-		ClientID: clientID, Target: target, Detail: string(d),
-	}
+	var idBuf [eventIDMax]byte
+	id := appendEventID(idBuf[:0], at)
+	rb := getRecordBuffer()
+	defer putRecordBuffer(rb)
+	d := rb.encodeDetail(detail)
 	if r.spool != nil {
-		line, _ := json.Marshal(e)
-		err := r.spool.Append(line)
+		rb.line = appendEvent(rb.line[:0], id, at, kind, actor, clientID, target, d)
+		err := r.spool.Append(rb.line)
 		if err == nil {
 			r.appended.Add(1)
 			return
@@ -116,6 +114,10 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 		if n := r.spoolErrs.Add(1); n == 1 || n%1000 == 0 {
 			r.log.Error("audit spool not writable; keeping events in memory", "err", err, "events", n)
 		}
+	}
+	e := store.AuditEvent{
+		ID: string(id), At: at, Kind: kind, Actor: actor,
+		ClientID: clientID, Target: target, Detail: string(d),
 	}
 	r.mu.Lock()
 	r.queue = append(r.queue, e)
@@ -144,11 +146,6 @@ const eventIDMax = 14 + 10
 func appendEventID(b []byte, at time.Time) []byte {
 	b = strconv.AppendInt(b, at.UnixMicro(), 36)
 	return secret.AppendRandomAlnum(b, 10)
-}
-
-func eventID(at time.Time) string {
-	var b [eventIDMax]byte
-	return string(appendEventID(b[:0], at))
 }
 
 // Start runs the writer (and the exporter) until Close.
