@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -75,21 +74,6 @@ func NewDurable(st store.AuditStore, sp *Spool, sink Sink, log *slog.Logger) *Re
 		r.export = newExporter(sp, sink, log)
 	}
 	return r
-}
-
-// decodeEvents reads spooled events; one that does not decode (which its
-// checksum makes a bug, not damage) is logged and left out.
-func decodeEvents(payloads [][]byte, log *slog.Logger) []store.AuditEvent {
-	events := make([]store.AuditEvent, 0, len(payloads))
-	for _, p := range payloads {
-		var e store.AuditEvent
-		if err := json.Unmarshal(p, &e); err != nil {
-			log.Error("audit spool: an event does not decode; skipped", "err", err)
-			continue
-		}
-		events = append(events, e)
-	}
-	return events
 }
 
 // Record keeps one event: with a spool it returns once the event is in

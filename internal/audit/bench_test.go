@@ -103,6 +103,39 @@ func BenchmarkShip(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
 }
 
+// BenchmarkDecodeEvents compares decodeEvents with json.Unmarshal (what
+// it did before) on spooled token.issued events.
+func BenchmarkDecodeEvents(b *testing.B) {
+	rb := getRecordBuffer()
+	var payloads [][]byte
+	at := time.Now().UTC()
+	for i := range 1000 {
+		d := rb.encodeDetail(benchIssuance{Audience: "https://es256.example.io", Scope: "read write", JTI: "Zx3kQ9mP2vL8nR4tY6wB1c",
+			Expires: 1_800_000_900, Source: "203.0.113.7", Grant: "client-credentials"})
+		var id [eventIDMax]byte
+		payloads = append(payloads, appendEvent(nil, appendEventID(id[:0], at.Add(time.Duration(i))), at, store.AuditTokenIssued,
+			"cl_3kQ9mP2vL8nR4tY6wB", "cl_3kQ9mP2vL8nR4tY6wB", "https://es256.example.io", d))
+	}
+	log := quiet()
+	for _, bc := range []struct {
+		name   string
+		decode func([][]byte) []store.AuditEvent
+	}{
+		{"hand", func(p [][]byte) []store.AuditEvent { return decodeEvents(p, log) }},
+		{"json", unmarshalled},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := bc.decode(payloads); len(got) != len(payloads) {
+					b.Fatalf("decoded %d events, want %d", len(got), len(payloads))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(payloads)), "ns/event")
+		})
+	}
+}
+
 // discardStore drops what it is given.
 type discardStore struct{}
 

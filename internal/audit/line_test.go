@@ -1,11 +1,16 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/jsonw"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -131,6 +136,145 @@ func FuzzSpoolLine(f *testing.F) {
 		want, _ := json.Marshal(e)
 		if got := appendEvent(nil, []byte(e.ID), at, kind, actor, clientID, target, []byte(detail)); string(got) != string(want) {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+// unmarshalled is what json.Unmarshal makes of payloads, as decodeEvents
+// did before it read lines by hand: the ones that decode, in order.
+func unmarshalled(payloads [][]byte) []store.AuditEvent {
+	out := []store.AuditEvent{}
+	for _, p := range payloads {
+		var e store.AuditEvent
+		if json.Unmarshal(p, &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func sameEvents(a, b []store.AuditEvent) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if !x.At.Equal(y.At) || x.At.Location().String() != y.At.Location().String() {
+			return false
+		}
+		x.At, y.At = time.Time{}, time.Time{}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// oddLines are spool payloads in other forms than appendEvent's, which
+// decodeEvents hands to json.Unmarshal (or skips, as it does).
+var oddLines = []string{
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}"}`,
+	`{"id":"a", "at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}"}`,
+	`{"at":"2026-12-02T09:47:45Z","id":"a","kind":"k","actor":"x","detail":"{}"}`,
+	`{"id":"a","at":"2026-12-02T09:47:45+01:00","kind":"k","actor":"x","target":"t","detail":"{}"}`,
+	`{"id":"\ud83d\ude00 \ud800 \u00e9\u00E9 \/","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}"}`,
+	"{\"id\":\"bad \xff utf-8\",\"at\":\"2026-12-02T09:47:45Z\",\"kind\":\"k\",\"actor\":\"x\",\"detail\":\"{}\"}",
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}","extra":1}`,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","ID":"b","detail":"{}"}`,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":null}`,
+	`{"id":"a","at":null,"kind":"k","actor":"x","detail":"{}"}`,
+	`{"id":"a","at":"yesterday","kind":"k","actor":"x","detail":"{}"}`,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}"} `,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"{}"}}`,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","client_id":"","target":"","detail":"\u0000\t"}`,
+	`{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"unterminated}`,
+	`{"good":true}`, `[]`, ``, `{"id":"a","at":"2026-12-02T09:47:45Z","kind":"k","actor":"x","detail":"\q"}`,
+}
+
+// TestDecodeEventsLikeJSON: lines as Record writes them, and lines in
+// other forms, decode to what json.Unmarshal makes of them, one by one
+// and in a batch.
+func TestDecodeEventsLikeJSON(t *testing.T) {
+	var payloads [][]byte
+	at := time.Date(2026, 12, 2, 9, 47, 45, 123456789, time.UTC)
+	rb := getRecordBuffer()
+	defer putRecordBuffer(rb)
+	for i, s := range awkward {
+		for _, detail := range []any{handDetail{Name: s}, map[string]string{s: s}} {
+			d := rb.encodeDetail(detail)
+			line := appendEvent(nil, []byte(s+"id"), at.Add(time.Duration(i)*time.Millisecond), s, s, s, s, d)
+			if !parseEvent(line, new(strings.Builder), &eventSpans{}) && utf8.ValidString(s) {
+				t.Errorf("a line Record writes is not read by hand: %s", line)
+			}
+			payloads = append(payloads, line)
+			payloads = append(payloads, appendEvent(nil, []byte("id"), at, "k", "", "", s, d))
+		}
+	}
+	for _, s := range oddLines {
+		payloads = append(payloads, []byte(s))
+	}
+	for _, p := range payloads {
+		if got, want := decodeEvents([][]byte{p}, quiet()), unmarshalled([][]byte{p}); !sameEvents(got, want) {
+			t.Errorf("%s:\ngot  %+v\nwant %+v", p, got, want)
+		}
+	}
+	if got, want := decodeEvents(payloads, quiet()), unmarshalled(payloads); !sameEvents(got, want) {
+		t.Errorf("the batch: got %d events, want %d, or they differ", len(got), len(want))
+	}
+}
+
+// TestOldSpoolShips: a segment as the code before hand-written lines wrote
+// it (testdata/v1.spool: token.issued and admin events) is shipped to the
+// store, read by hand, as json.Unmarshal reads it.
+func TestOldSpoolShips(t *testing.T) {
+	data, err := os.ReadFile("testdata/v1.spool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, segName(1)), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := &flakyStore{}
+	sp := openSpool(t, dir, Sync{})
+	r := NewDurable(st, sp, nil, quiet())
+	if err := r.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var payloads [][]byte
+	for _, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		p := line[9:]
+		if !parseEvent(p, new(strings.Builder), &eventSpans{}) {
+			t.Errorf("not read by hand: %s", p)
+		}
+		payloads = append(payloads, p)
+	}
+	want := unmarshalled(payloads)
+	if len(want) != 4 || !sameEvents(st.events, want) {
+		t.Fatalf("shipped:\n%+v\nwant:\n%+v", st.events, want)
+	}
+	if e := st.events[1]; e.ID != "mfx1k2abcDEFghiJKL02" || e.Kind != store.AuditTokenIssued || e.Target != "https://delivery.example.io/acme" ||
+		!strings.Contains(e.Detail, `"jti":"j\u003c2\u003e"`) || !strings.Contains(e.Detail, `"sub":"ext \"q\" \u2028"`) {
+		t.Errorf("second event: got %+v", e)
+	}
+}
+
+func FuzzDecodeEvents(f *testing.F) {
+	data, err := os.ReadFile("testdata/v1.spool")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) > 9 {
+			f.Add(line[9:])
+		}
+	}
+	for _, s := range oddLines {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if got, want := decodeEvents([][]byte{p}, quiet()), unmarshalled([][]byte{p}); !sameEvents(got, want) {
+			t.Errorf("%q:\ngot  %+v\nwant %+v", p, got, want)
 		}
 	})
 }
