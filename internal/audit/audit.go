@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -77,36 +76,19 @@ func NewDurable(st store.AuditStore, sp *Spool, sink Sink, log *slog.Logger) *Re
 	return r
 }
 
-// decodeEvents reads spooled events; one that does not decode (which its
-// checksum makes a bug, not damage) is logged and left out.
-func decodeEvents(payloads [][]byte, log *slog.Logger) []store.AuditEvent {
-	events := make([]store.AuditEvent, 0, len(payloads))
-	for _, p := range payloads {
-		var e store.AuditEvent
-		if err := json.Unmarshal(p, &e); err != nil {
-			log.Error("audit spool: an event does not decode; skipped", "err", err)
-			continue
-		}
-		events = append(events, e)
-	}
-	return events
-}
-
 // Record keeps one event: with a spool it returns once the event is in
-// the spool file; it never waits on the database.
+// the spool file; it never waits on the database. A detail that is a
+// DetailAppender writes its own JSON; any other goes through encoding/json.
 func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
-	d, err := json.Marshal(detail)
-	if err != nil {
-		d = []byte(`{}`)
-	}
 	at := r.now().UTC()
-	e := store.AuditEvent{
-		ID: eventID(at), At: at, Kind: kind, Actor: actor,
-		ClientID: clientID, Target: target, Detail: string(d),
-	}
+	var idBuf [eventIDMax]byte
+	id := appendEventID(idBuf[:0], at)
+	rb := getRecordBuffer()
+	defer putRecordBuffer(rb)
+	d := rb.encodeDetail(detail)
 	if r.spool != nil {
-		line, _ := json.Marshal(e)
-		err := r.spool.Append(line)
+		rb.line = appendEvent(rb.line[:0], id, at, kind, actor, clientID, target, d)
+		err := r.spool.Append(rb.line)
 		if err == nil {
 			r.appended.Add(1)
 			return
@@ -116,6 +98,10 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 		if n := r.spoolErrs.Add(1); n == 1 || n%1000 == 0 {
 			r.log.Error("audit spool not writable; keeping events in memory", "err", err, "events", n)
 		}
+	}
+	e := store.AuditEvent{
+		ID: string(id), At: at, Kind: kind, Actor: actor,
+		ClientID: clientID, Target: target, Detail: string(d),
 	}
 	r.mu.Lock()
 	r.queue = append(r.queue, e)
@@ -136,10 +122,14 @@ func (r *Recorder) Record(kind, actor, clientID, target string, detail any) {
 	}
 }
 
-// eventID is time-ordered (so new rows append to the primary key's index)
-// and unique (a random tail).
-func eventID(at time.Time) string {
-	return strconv.FormatInt(at.UnixMicro(), 36) + secret.RandomAlnum(10)
+// eventIDMax bounds an event id's length: a base-36 int64 and the tail.
+const eventIDMax = 14 + 10
+
+// appendEventID appends an event id: time-ordered (so new rows append to
+// the primary key's index) and unique (a random tail).
+func appendEventID(b []byte, at time.Time) []byte {
+	b = strconv.AppendInt(b, at.UnixMicro(), 36)
+	return secret.AppendRandomAlnum(b, 10)
 }
 
 // Start runs the writer (and the exporter) until Close.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -85,4 +86,22 @@ func TestRecorderDropsOldestPastTheBound(t *testing.T) {
 	if err := r.Close(ctx); err == nil {
 		t.Errorf("Close with an unreachable store: got nil, want the error once ctx ends")
 	}
+}
+
+func TestEventIDKeepsItsForm(t *testing.T) {
+	at := time.Date(2026, 12, 2, 9, 47, 45, 123456789, time.UTC)
+	var buf [eventIDMax]byte
+	id := string(appendEventID(buf[:0], at))
+	if want := strconv.FormatInt(at.UnixMicro(), 36); len(id) != len(want)+10 || id[:len(want)] != want || !isAlnum(id[len(want):]) {
+		t.Errorf("got %q, want %s and 10 characters of [A-Za-z0-9]", id, want)
+	}
+}
+
+func isAlnum(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

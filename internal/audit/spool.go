@@ -81,7 +81,8 @@ type Spool struct {
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when a write ends
 	cur     *batch
-	writing bool // a caller is writing (it owns the fields below s.mu's)
+	spare   *batch // a finished batch, for the next group
+	writing bool   // a caller is writing (it owns the fields below s.mu's)
 	closed  bool
 	written Position            // the end of what is written: readers stop there
 	first   Position            // where this process's records begin
@@ -101,12 +102,18 @@ type Spool struct {
 	broken bool
 }
 
-// batch is a group of records written together.
+// batch is a group of records written together. Its Appends return once
+// it is done; the last of them to return hands it back for the next group
+// (s.spare), so a busy spool reuses two buffers rather than allocating.
 type batch struct {
-	buf  []byte
-	done bool
-	err  error
+	buf     []byte
+	done    bool
+	err     error
+	waiters int
 }
+
+// batchReuseMax is the largest batch buffer kept for reuse.
+const batchReuseMax = 1 << 20
 
 // OpenSpool opens (creating) the spool in dir and starts its writer. New
 // records go to a new segment; what earlier processes wrote stays for the
@@ -183,15 +190,17 @@ func listSegments(dir string) ([]uint64, error) {
 // add to the next group, and one of them writes it when the first write
 // ends. A lone request pays one write(2) and no goroutine switch.
 func (s *Spool) Append(payload []byte) error {
+	head := frameHead(payload)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrSpoolClosed
 	}
 	b := s.cur
-	b.buf = fmt.Appendf(b.buf, "%08x ", crc32.Checksum(payload, castagnoli))
+	b.buf = append(b.buf, head[:]...)
 	b.buf = append(b.buf, payload...)
 	b.buf = append(b.buf, '\n')
+	b.waiters++
 	for !b.done {
 		if !s.writing {
 			s.writeLocked()
@@ -199,14 +208,36 @@ func (s *Spool) Append(payload []byte) error {
 		}
 		s.cond.Wait()
 	}
-	return b.err
+	err := b.err
+	if b.waiters--; b.waiters == 0 && cap(b.buf) <= batchReuseMax {
+		*b = batch{buf: b.buf[:0]}
+		s.spare = b
+	}
+	return err
+}
+
+// frameHead is a record's "crc " prefix: the payload's CRC-32C in eight
+// lower-case hex digits and a space (computed before taking the lock).
+func frameHead(payload []byte) [9]byte {
+	const hexDigits = "0123456789abcdef"
+	var head [9]byte
+	sum := crc32.Checksum(payload, castagnoli)
+	for i := 7; i >= 0; i-- {
+		head[i] = hexDigits[sum&0xf]
+		sum >>= 4
+	}
+	head[8] = ' '
+	return head
 }
 
 // writeLocked writes the pending group; s.mu is held on entry and exit,
 // and released during the write.
 func (s *Spool) writeLocked() {
 	b := s.cur
-	s.cur = &batch{}
+	if s.cur = s.spare; s.cur == nil {
+		s.cur = &batch{}
+	}
+	s.spare = nil
 	s.writing = true
 	s.mu.Unlock()
 	var err error

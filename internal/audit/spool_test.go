@@ -3,10 +3,12 @@ package audit
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,7 +18,7 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func openSpool(t *testing.T, dir string, policy Sync) *Spool {
+func openSpool(t testing.TB, dir string, policy Sync) *Spool {
 	t.Helper()
 	sp, err := OpenSpool(dir, policy, quiet())
 	if err != nil {
@@ -227,4 +229,13 @@ func TestSpoolRefusesASecondProcess(t *testing.T) {
 		t.Fatalf("after Close: got %v, want nil", err)
 	}
 	again.Close()
+}
+
+func TestFrameHeadIsTheCRCInHex(t *testing.T) {
+	for _, p := range []string{"", `{"a":1}`, "x", strings.Repeat("é", 1000)} {
+		head := frameHead([]byte(p))
+		if want := fmt.Sprintf("%08x ", crc32.Checksum([]byte(p), castagnoli)); string(head[:]) != want {
+			t.Errorf("frameHead(%.10q): got %q, want %q", p, head, want)
+		}
+	}
 }

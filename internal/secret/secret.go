@@ -24,23 +24,30 @@ const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 // RandomAlnum returns n characters of [A-Za-z0-9] from crypto/rand, without
 // modulo bias.
 func RandomAlnum(n int) string {
-	out := make([]byte, 0, n)
+	return string(AppendRandomAlnum(make([]byte, 0, n), n))
+}
+
+// AppendRandomAlnum appends n characters of [A-Za-z0-9] from crypto/rand,
+// without modulo bias, to b: RandomAlnum for a caller building a longer
+// value in a buffer of its own.
+func AppendRandomAlnum(b []byte, n int) []byte {
+	want := len(b) + n
 	buf := make([]byte, n+n/4+8)
-	for len(out) < n {
+	for len(b) < want {
 		if _, err := rand.Read(buf); err != nil {
 			panic("secret: crypto/rand failed: " + err.Error())
 		}
-		for _, b := range buf {
-			if b >= 248 { // 248 = 4*62: reject the biased tail
+		for _, c := range buf {
+			if c >= 248 { // 248 = 4*62: reject the biased tail
 				continue
 			}
-			out = append(out, alnum[int(b)%62])
-			if len(out) == n {
+			b = append(b, alnum[int(c)%62])
+			if len(b) == want {
 				break
 			}
 		}
 	}
-	return string(out)
+	return b
 }
 
 // NewClientID returns a fresh client id: 24 characters of [A-Za-z0-9].

@@ -65,6 +65,15 @@ func TestRandomAlnumLength(t *testing.T) {
 	}
 }
 
+func TestAppendRandomAlnumKeepsWhatItAppendsTo(t *testing.T) {
+	var stack [32]byte
+	b := append(stack[:0], "prefix-"...)
+	b = AppendRandomAlnum(b, 10)
+	if len(b) != 17 || string(b[:7]) != "prefix-" || !onlyChars(string(b[7:]), alnum) {
+		t.Errorf("got %q, want prefix- and 10 characters of [A-Za-z0-9]", b)
+	}
+}
+
 func TestRandomAlnumDistribution(t *testing.T) {
 	const perChar = 1000
 	counts := map[rune]int{}

@@ -46,6 +46,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Revocations", testRevocations},
 		{"AuditFilters", testAuditFilters},
 		{"AuditByJTI", testAuditByJTI},
+		{"AuditLargeBatch", testAuditLargeBatch},
 		{"PromoteKey", testPromoteKey},
 		{"ClientAuthRoundTrip", testClientAuthRoundTrip},
 		{"OpaqueTokenBinding", testOpaqueTokenBinding},

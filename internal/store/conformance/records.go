@@ -119,6 +119,44 @@ func testRevocations(t *testing.T, s store.Store) {
 	}
 }
 
+// testAuditLargeBatch: a batch longer than one statement's rows, whose
+// events repeat kinds, actors, clients and targets (and leave some empty),
+// is stored exactly, every field.
+func testAuditLargeBatch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var events []store.AuditEvent
+	for i := range 450 {
+		e := store.AuditEvent{ID: fmt.Sprintf("big%03d", i), At: at(time.Duration(i) * time.Millisecond).UTC().Truncate(time.Microsecond),
+			Kind: store.AuditTokenIssued, Actor: fmt.Sprintf("c%d", i/100), Target: "https://api.example.io",
+			Detail: fmt.Sprintf(`{"jti":"j%d","sub":"a \"b\" ü \u2028"}`, i)}
+		e.ClientID = e.Actor
+		switch i % 7 {
+		case 3:
+			e.Kind, e.Actor, e.ClientID, e.Target = "client.update", "admin", "c9", "c9"
+		case 5:
+			e.Kind, e.Actor, e.ClientID, e.Target = "tenant.create", "admin", "", ""
+		}
+		events = append(events, e)
+	}
+	if err := s.AppendAudit(ctx, events); err != nil {
+		t.Fatalf("AppendAudit: got %v, want nil", err)
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{})
+	if err != nil || len(got) != len(events) {
+		t.Fatalf("ListAudit: got %d events, %v; want %d, nil", len(got), err, len(events))
+	}
+	for i, g := range got {
+		want := events[len(events)-1-i] // newest first
+		if !g.At.Equal(want.At) {
+			t.Errorf("event %s: at %v, want %v", want.ID, g.At, want.At)
+		}
+		g.At = want.At
+		if g != want {
+			t.Errorf("got %+v, want %+v", g, want)
+		}
+	}
+}
+
 // testAuditFilters: filters by client, kind and time, newest first, a
 // limit, and the retention purge.
 func testAuditFilters(t *testing.T, s store.Store) {

@@ -22,7 +22,8 @@ type Store struct {
 	db *sql.DB
 	f  flavor
 	// dsn opens connections outside the pool (PostgreSQL's LISTEN).
-	dsn string
+	dsn   string
+	audit *auditInsert
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,7 +126,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		return &Store{db: db, f: postgresFlavor, dsn: dsn}, nil
+		return &Store{db: db, f: postgresFlavor, dsn: dsn, audit: newAuditInsert(postgresFlavor)}, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -153,7 +154,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite at %s: setting WAL mode: %w", path, err)
 	}
-	return &Store{db: db, f: sqliteFlavor, dsn: dsn}, nil
+	return &Store{db: db, f: sqliteFlavor, dsn: dsn, audit: newAuditInsert(sqliteFlavor)}, nil
 }
 
 // useWAL switches an SQLite file to write-ahead logging, so that readers

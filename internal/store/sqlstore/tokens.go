@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -97,32 +98,91 @@ func (s *Store) ListRevocations(ctx context.Context, since time.Time) ([]store.R
 // well under both databases' parameter limits).
 const auditRowsPerStatement = 200
 
+const (
+	auditInsertHead = `INSERT INTO audit_events (id, at, kind, actor, client_id, target, detail) VALUES `
+	auditInsertRow  = `(?, ?, ?, ?, ?, ?, ?)`
+	// A retried batch may hold events already written: skip those.
+	auditInsertTail = ` ON CONFLICT (id) DO NOTHING`
+)
+
+// auditInsert is AppendAudit's statement text in one flavor, built once
+// per store: the statement for n rows is the head, the first n rows of
+// rows (placeholders numbered from 1 where the flavor numbers them) and
+// the tail.
+type auditInsert struct {
+	full string // the statement for auditRowsPerStatement rows
+	rows string
+	ends [auditRowsPerStatement + 1]int // ends[n]: where the nth row ends in rows
+}
+
+func newAuditInsert(f flavor) *auditInsert {
+	var b strings.Builder
+	b.WriteString(auditInsertHead)
+	for i := range auditRowsPerStatement {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(auditInsertRow)
+	}
+	b.WriteString(auditInsertTail)
+	ins := &auditInsert{full: f.rebind(b.String())}
+	// The head and the tail hold no placeholder: rebind left them alone.
+	ins.rows = ins.full[len(auditInsertHead) : len(ins.full)-len(auditInsertTail)]
+	n := 0
+	for i := range len(ins.rows) {
+		if ins.rows[i] == ')' {
+			n++
+			ins.ends[n] = i + 1
+		}
+	}
+	return ins
+}
+
+func (ins *auditInsert) statement(n int) string {
+	if n == auditRowsPerStatement {
+		return ins.full
+	}
+	return auditInsertHead + ins.rows[:ins.ends[n]] + auditInsertTail
+}
+
+// auditArgs are AppendAudit's argument slices, reused across batches.
+var auditArgs = sync.Pool{New: func() any { a := make([]any, 0, auditRowsPerStatement*7); return &a }}
+
 func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
+	ap := auditArgs.Get().(*[]any)
+	defer auditArgs.Put(ap)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// A batch repeats kinds, clients and audiences: a row whose value is
+		// the previous row's passes the same interface value, so it is not
+		// boxed again (a client id equal to the actor passes the actor's).
+		var kind, actor, target any
 		for len(events) > 0 {
 			n := min(len(events), auditRowsPerStatement)
-			var b strings.Builder
-			b.WriteString(`INSERT INTO audit_events (id, at, kind, actor, client_id, target, detail) VALUES `)
-			args := make([]any, 0, n*7)
-			for i, e := range events[:n] {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
-				args = append(args, e.ID, micros(e.At), e.Kind, e.Actor, e.ClientID, e.Target, e.Detail)
+			args := (*ap)[:0]
+			for _, e := range events[:n] {
+				kind, actor, target = sameOr(kind, e.Kind), sameOr(actor, e.Actor), sameOr(target, e.Target)
+				args = append(args, e.ID, micros(e.At), kind, actor, sameOr(actor, e.ClientID), target, e.Detail)
 			}
-			// A retried batch may hold events already written: skip those.
-			b.WriteString(` ON CONFLICT (id) DO NOTHING`)
-			if _, err := tx.ExecContext(ctx, s.f.rebind(b.String()), args...); err != nil {
+			_, err := tx.ExecContext(ctx, s.audit.statement(n), args...)
+			clear(args) // the pool keeps no events
+			if err != nil {
 				return s.wrap(err)
 			}
 			events = events[n:]
 		}
 		return nil
 	})
+}
+
+// sameOr is prev when it holds v, else v boxed.
+func sameOr(prev any, v string) any {
+	if p, ok := prev.(string); ok && p == v {
+		return prev
+	}
+	return v
 }
 
 func (s *Store) PurgeAudit(ctx context.Context, t time.Time) (int64, error) {
