@@ -62,6 +62,7 @@ type exporter struct {
 	stopped chan struct{}
 	once    sync.Once
 	running bool
+	cancel  context.CancelFunc // the running loop's context
 }
 
 // newExporter starts at its saved cursor; the first start that exports
@@ -100,11 +101,11 @@ func (e *exporter) deliver(ctx context.Context, payloads [][]byte) error {
 // jitter, so that nodes do not retry in step).
 func (e *exporter) start(every, backoff time.Duration) {
 	e.running = true
+	// Stopping does not cancel a delivery under way: a batch the sink has
+	// taken is recorded as delivered, not sent again after a restart.
+	// Only close's own deadline cuts it short.
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-e.stop
-		cancel()
-	}()
+	e.cancel = cancel
 	go func() {
 		defer close(e.stopped)
 		wait, retry := every, time.Duration(0)
@@ -130,7 +131,13 @@ func (e *exporter) start(every, backoff time.Duration) {
 func (e *exporter) close(ctx context.Context) {
 	e.once.Do(func() { close(e.stop) })
 	if e.running {
-		<-e.stopped
+		select {
+		case <-e.stopped:
+		case <-ctx.Done():
+			e.cancel()
+			<-e.stopped
+		}
+		e.cancel()
 	}
 	if err := e.r.drain(ctx); err != nil {
 		e.log.Warn("audit export: events left for the next start", "err", err)
