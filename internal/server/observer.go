@@ -97,7 +97,7 @@ func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {
 	}
 	o.metrics.TokensIssued.WithLabelValues(g.Client.Tenant, g.API.Audience).Inc()
 	o.audit.Record(store.AuditTokenIssued, g.Client.ID, g.Client.ID, g.Audience, issuance{
-		Audience: g.Audience, Scope: strings.Join(g.Scopes, " "), JTI: g.JTI, Expires: g.ExpiresAt.Unix(),
+		Audience: g.Audience, Scope: g.Scope, JTI: g.JTI, Expires: g.ExpiresAt.Unix(),
 		Service: g.Service, Source: addr, Reused: g.Reused,
 		Grant: g.Type, External: g.External, Act: g.Act, Subject: g.Subject,
 	})

@@ -154,7 +154,9 @@ type Grant struct {
 	Service string
 	APIKey  string
 
-	// Set by Mint.
+	// Set by Mint. Scope is Scopes as the token and the answer carry
+	// them, space-separated.
+	Scope     string
 	JTI       string
 	IssuedAt  time.Time
 	ExpiresAt time.Time

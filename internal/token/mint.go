@@ -60,25 +60,25 @@ func (i *Issuer) Mint(ctx context.Context, g *Grant) (Response, error) {
 	g.IssuedAt = now.Truncate(time.Second)
 	g.ExpiresAt = g.IssuedAt.Add(g.TTL)
 	g.JTI = newJTI()
-	scope := strings.Join(g.Scopes, " ")
+	g.Scope = strings.Join(g.Scopes, " ")
 	var access string
 	var err error
 	switch g.API.TokenFormat {
 	case store.FormatOpaque:
 		access, err = i.mintOpaque(ctx, g)
 	default:
-		access, err = i.mintJWT(g, scope)
+		access, err = i.mintJWT(g)
 	}
 	if err != nil {
 		return Response{}, err
 	}
-	resp := Response{AccessToken: access, Scope: scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second),
+	resp := Response{AccessToken: access, Scope: g.Scope, ExpiresIn: int64(g.ExpiresAt.Sub(g.IssuedAt) / time.Second),
 		TokenType: tokenType(g.Confirmation), IssuedTokenType: g.IssuedTokenType}
 	i.reuse.put(g, resp)
 	return resp, nil
 }
 
-func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
+func (i *Issuer) mintJWT(g *Grant) (string, error) {
 	key := i.keys.Current(g.API.SigningAlg)
 	if key == nil {
 		return "", oauth.ErrTemporarilyUnavailable(fmt.Errorf("no current %s signing key", g.API.SigningAlg))
@@ -93,7 +93,7 @@ func (i *Issuer) mintJWT(g *Grant, scope string) (string, error) {
 		JTI:         g.JTI,
 		ClientID:    g.Client.ID,
 		AZP:         g.Client.ID,
-		Scope:       scope,
+		Scope:       g.Scope,
 		GrantType:   g.Type,
 		Tenant:      g.Client.Tenant,
 		Environment: g.Client.Environment,
@@ -162,7 +162,8 @@ func newJTI() string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("token: crypto/rand failed: " + err.Error())
 	}
-	return hex.EncodeToString(b[:])
+	var h [32]byte
+	return string(hex.AppendEncode(h[:0], b[:]))
 }
 
 // reuseCache remembers the last token per client, audience, scopes and
@@ -210,7 +211,7 @@ func (c *reuseCache) get(g *Grant, now time.Time) (Response, bool) {
 	}
 	resp := e.resp
 	resp.ExpiresIn = int64(e.expires.Sub(now) / time.Second)
-	g.JTI, g.IssuedAt, g.ExpiresAt, g.Reused = e.grant.JTI, e.issued, e.expires, true
+	g.JTI, g.Scope, g.IssuedAt, g.ExpiresAt, g.Reused = e.grant.JTI, e.resp.Scope, e.issued, e.expires, true
 	return resp, true
 }
 
