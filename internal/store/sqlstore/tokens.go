@@ -105,44 +105,28 @@ const (
 	auditInsertTail = ` ON CONFLICT (id) DO NOTHING`
 )
 
-// auditInsert is AppendAudit's statement text in one flavor, built once
-// per store: the statement for n rows is the head, the first n rows of
-// rows (placeholders numbered from 1 where the flavor numbers them) and
-// the tail.
+// auditInsert is AppendAudit's statement text in one flavor: the full
+// batch's is built once per store, a shorter last batch's when it comes.
 type auditInsert struct {
+	f    flavor
 	full string // the statement for auditRowsPerStatement rows
-	rows string
-	ends [auditRowsPerStatement + 1]int // ends[n]: where the nth row ends in rows
 }
 
 func newAuditInsert(f flavor) *auditInsert {
-	var b strings.Builder
-	b.WriteString(auditInsertHead)
-	for i := range auditRowsPerStatement {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(auditInsertRow)
-	}
-	b.WriteString(auditInsertTail)
-	ins := &auditInsert{full: f.rebind(b.String())}
-	// The head and the tail hold no placeholder: rebind left them alone.
-	ins.rows = ins.full[len(auditInsertHead) : len(ins.full)-len(auditInsertTail)]
-	n := 0
-	for i := range len(ins.rows) {
-		if ins.rows[i] == ')' {
-			n++
-			ins.ends[n] = i + 1
-		}
-	}
-	return ins
+	return &auditInsert{f: f, full: auditStatement(f, auditRowsPerStatement)}
 }
 
 func (ins *auditInsert) statement(n int) string {
 	if n == auditRowsPerStatement {
 		return ins.full
 	}
-	return auditInsertHead + ins.rows[:ins.ends[n]] + auditInsertTail
+	return auditStatement(ins.f, n)
+}
+
+// auditStatement is the INSERT of n rows, placeholders numbered where the
+// flavor numbers them.
+func auditStatement(f flavor, n int) string {
+	return f.rebind(auditInsertHead + strings.Repeat(auditInsertRow+",", n-1) + auditInsertRow + auditInsertTail)
 }
 
 // auditArgs are AppendAudit's argument slices, reused across batches.
