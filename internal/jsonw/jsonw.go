@@ -74,3 +74,9 @@ func AppendKey(b []byte, name string) []byte {
 	b = append(b, name...)
 	return append(b, '"', ':')
 }
+
+// AppendField appends "name":"value" to an object being written, as
+// AppendKey and AppendString do.
+func AppendField(b []byte, name, value string) []byte {
+	return AppendString(AppendKey(b, name), value)
+}

@@ -50,27 +50,22 @@ type issuance struct {
 // the rare act chain still goes through encoding/json.
 func (d issuance) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
-	b = appendField(b, "audience", d.Audience)
-	b = appendField(b, "scope", d.Scope)
-	b = appendField(b, "jti", d.JTI)
+	b = jsonw.AppendField(b, "audience", d.Audience)
+	b = jsonw.AppendField(b, "scope", d.Scope)
+	b = jsonw.AppendField(b, "jti", d.JTI)
 	b = strconv.AppendInt(jsonw.AppendKey(b, "exp"), d.Expires, 10)
 	if d.Service != "" {
-		b = appendField(b, "service", d.Service)
+		b = jsonw.AppendField(b, "service", d.Service)
 	}
-	b = appendField(b, "source", d.Source)
+	b = jsonw.AppendField(b, "source", d.Source)
 	if d.Reused {
 		b = append(jsonw.AppendKey(b, "reused"), "true"...)
 	}
 	if d.Grant != "" {
-		b = appendField(b, "grant", d.Grant)
+		b = jsonw.AppendField(b, "grant", d.Grant)
 	}
-	if ext := d.External; ext != nil {
-		b = append(jsonw.AppendKey(b, "ext"), '{')
-		b = appendField(b, "iss", ext.Issuer)
-		b = appendField(b, "sub", ext.Subject)
-		b = appendField(b, "trust", ext.Trust)
-		b = appendField(b, "rule", ext.Rule)
-		b = append(b, '}')
+	if d.External != nil {
+		b = d.External.AppendJSON(jsonw.AppendKey(b, "ext"))
 	}
 	if len(d.Act) > 0 {
 		act, err := json.Marshal(d.Act)
@@ -80,13 +75,9 @@ func (d issuance) AppendJSON(b []byte) ([]byte, error) {
 		b = append(jsonw.AppendKey(b, "act"), act...)
 	}
 	if d.Subject != "" {
-		b = appendField(b, "sub", d.Subject)
+		b = jsonw.AppendField(b, "sub", d.Subject)
 	}
 	return append(b, '}'), nil
-}
-
-func appendField(b []byte, name, value string) []byte {
-	return jsonw.AppendString(jsonw.AppendKey(b, name), value)
 }
 
 func (o *tokenObserver) Issued(r *http.Request, g *token.Grant, addr string) {

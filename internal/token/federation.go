@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/federation"
+	"github.com/gatehouse/gatehouse/internal/jsonw"
 	"github.com/gatehouse/gatehouse/internal/oauth"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -21,6 +22,17 @@ type External struct {
 	Subject string `json:"sub"`
 	Trust   string `json:"trust"`
 	Rule    string `json:"rule"`
+}
+
+// AppendJSON appends e as encoding/json writes it: the ext claim, and the
+// ext of a token.issued audit event.
+func (e *External) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = jsonw.AppendField(b, "iss", e.Issuer)
+	b = jsonw.AppendField(b, "sub", e.Subject)
+	b = jsonw.AppendField(b, "trust", e.Trust)
+	b = jsonw.AppendField(b, "rule", e.Rule)
+	return append(b, '}')
 }
 
 // resolution is what a grant decided beyond the client: limits the

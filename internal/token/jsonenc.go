@@ -18,61 +18,61 @@ import (
 
 var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// appendField appends ,"name":"value" (name needs no escaping), or only
-// "name":"value" at the start of an object.
-func appendField(b []byte, name, value string) []byte {
-	return jsonw.AppendString(jsonw.AppendKey(b, name), value)
-}
-
 func appendInt(b []byte, name string, v int64) []byte {
 	return strconv.AppendInt(jsonw.AppendKey(b, name), v, 10)
 }
 
 // appendClaims writes c as encoding/json would: the string and number
-// claims by hand, and the rarer objects (cnf, ext, act) through
+// claims and ext by hand, and the rarer objects (cnf, act) through
 // encoding/json, each after the claims it follows in Claims.
 func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	b = append(b, '{')
-	b = appendField(b, "iss", c.Issuer)
+	b = jsonw.AppendField(b, "iss", c.Issuer)
 	if c.ownSubject {
 		// A JSON string ends with '"' and "@clients" needs no escaping:
-		// this is appendField(b, "sub", c.ClientID+"@clients").
-		b = appendField(b, "sub", c.ClientID)
+		// this is jsonw.AppendField(b, "sub", c.ClientID+"@clients").
+		b = jsonw.AppendField(b, "sub", c.ClientID)
 		b = append(b[:len(b)-1], `@clients"`...)
 	} else {
-		b = appendField(b, "sub", c.Subject)
+		b = jsonw.AppendField(b, "sub", c.Subject)
 	}
-	b = appendField(b, "aud", c.Audience)
+	b = jsonw.AppendField(b, "aud", c.Audience)
 	b = appendInt(b, "iat", c.IssuedAt)
 	b = appendInt(b, "exp", c.Expiry)
-	b = appendField(b, "jti", c.JTI)
-	b = appendField(b, "client_id", c.ClientID)
-	b = appendField(b, "azp", c.AZP)
-	b = appendField(b, "scope", c.Scope)
-	b = appendField(b, "gty", c.GrantType)
+	b = jsonw.AppendField(b, "jti", c.JTI)
+	b = jsonw.AppendField(b, "client_id", c.ClientID)
+	b = jsonw.AppendField(b, "azp", c.AZP)
+	b = jsonw.AppendField(b, "scope", c.Scope)
+	b = jsonw.AppendField(b, "gty", c.GrantType)
 	for _, f := range [...]struct{ name, v string }{{"tenant", c.Tenant}, {"environment", c.Environment}, {"service", c.Service}, {"api_key", c.APIKey}} {
 		if f.v != "" {
-			b = appendField(b, f.name, f.v)
+			b = jsonw.AppendField(b, f.name, f.v)
 		}
 	}
-	for _, f := range [...]struct {
-		name string
-		v    any
-		set  bool
-	}{{"cnf", c.Cnf, c.Cnf != nil}, {"ext", c.Ext, c.Ext != nil}, {"act", c.Act, len(c.Act) > 0}} {
-		if !f.set {
-			continue
+	var err error
+	if c.Cnf != nil {
+		if b, err = appendMarshalled(b, "cnf", c.Cnf); err != nil {
+			return b, err
 		}
-		v, err := json.Marshal(f.v)
-		if err != nil {
-			return b, fmt.Errorf("claim %s: %w", f.name, err)
+	}
+	if c.Ext != nil {
+		b = c.Ext.AppendJSON(jsonw.AppendKey(b, "ext"))
+	}
+	if len(c.Act) > 0 {
+		if b, err = appendMarshalled(b, "act", c.Act); err != nil {
+			return b, err
 		}
-		b = append(b, ',', '"')
-		b = append(b, f.name...)
-		b = append(b, '"', ':')
-		b = append(b, v...)
 	}
 	return append(b, '}'), nil
+}
+
+// appendMarshalled appends "name": and v as encoding/json writes it.
+func appendMarshalled(b []byte, name string, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, fmt.Errorf("claim %s: %w", name, err)
+	}
+	return append(jsonw.AppendKey(b, name), j...), nil
 }
 
 // Shared header values: net/http only reads them, and Set replaces them.
@@ -104,12 +104,12 @@ func writeResponse(w http.ResponseWriter, resp Response) {
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	b := append((*bp)[:0], '{')
-	b = appendField(b, "access_token", resp.AccessToken)
-	b = appendField(b, "scope", resp.Scope)
+	b = jsonw.AppendField(b, "access_token", resp.AccessToken)
+	b = jsonw.AppendField(b, "scope", resp.Scope)
 	b = appendInt(b, "expires_in", resp.ExpiresIn)
-	b = appendField(b, "token_type", resp.TokenType)
+	b = jsonw.AppendField(b, "token_type", resp.TokenType)
 	if resp.IssuedTokenType != "" {
-		b = appendField(b, "issued_token_type", resp.IssuedTokenType)
+		b = jsonw.AppendField(b, "issued_token_type", resp.IssuedTokenType)
 	}
 	b = append(b, '}', '\n')
 	*bp = b
