@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,14 +34,22 @@ func testTenantDeletedEverywhere(t *testing.T, c *cluster) {
 		err := json.Unmarshal(body, &out)
 		return out.Active, status == 200 && err == nil
 	}
-	var tok string
+	// tok is one of the tokens the nodes issued (await polls the nodes at
+	// once; it is read only after await returns).
+	var (
+		mu  sync.Mutex
+		tok string
+	)
 	c.await("setup: the doomed tenant's client issues everywhere", []int{0, 1, 2}, 150*time.Millisecond, propagation, func(p *proc) bool {
 		s, resp := p.token(victim.ClientID, victim.ClientSecret, clusterAPI)
-		if s == 200 {
-			tok = resp.AccessToken
+		if s != 200 {
+			return false
 		}
-		a, ok := active(p, tok)
-		return s == 200 && ok && a
+		mu.Lock()
+		tok = resp.AccessToken
+		mu.Unlock()
+		a, ok := active(p, resp.AccessToken)
+		return ok && a
 	})
 
 	if err := c.admins[1].Do(t.Context(), "DELETE", "/admin/v1/tenants/doomed", nil, nil); err == nil || !strings.Contains(err.Error(), "cascade") {
